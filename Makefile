@@ -1,0 +1,35 @@
+# One entry point for people and CI. `make lab` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: install lab test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## JupyterLab on the quickstart notebook, on the embedded store (~/.matih unless MATIH_HOME).
+lab: install
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks/01_quickstart.ipynb
+
+lint: install
+	$(PY) -m ruff check matih_jupyter tests benchmarks
+	$(PY) -m ruff format --check matih_jupyter tests benchmarks
+	$(PY) -m mypy
+
+## Every test: lint, types, then the whole pytest suite.
+test: lint
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/bench_logging.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""matih_jupyter: tenant-scoped experiment tracking and model promotion in notebooks.
+
+The public API is imported lazily, so ``%load_ext matih_jupyter`` stays fast: MLflow is
+imported by the first call that needs it, not by importing this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "ActiveRun": "matih_jupyter.core.tracker",
+    "ExperimentConfig": "matih_jupyter.core.tracker",
+    "ExperimentTracker": "matih_jupyter.core.tracker",
+    "RunConfig": "matih_jupyter.core.tracker",
+    "get_experiment_tracker": "matih_jupyter.core.tracker",
+    "ExperimentCreate": "matih_jupyter.core.models",
+    "ExperimentResponse": "matih_jupyter.core.models",
+    "RunResponse": "matih_jupyter.core.models",
+    "MetricPoint": "matih_jupyter.core.models",
+    "MatihError": "matih_jupyter.core.errors",
+    "InvalidInputError": "matih_jupyter.core.errors",
+    "NotFoundError": "matih_jupyter.core.errors",
+    "ConflictError": "matih_jupyter.core.errors",
+    "LifecycleError": "matih_jupyter.core.errors",
+    "BackendUnavailableError": "matih_jupyter.core.errors",
+    "LoggingError": "matih_jupyter.core.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .core.errors import (
+        BackendUnavailableError,
+        ConflictError,
+        InvalidInputError,
+        LifecycleError,
+        LoggingError,
+        MatihError,
+        NotFoundError,
+    )
+    from .core.models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
+    from .core.tracker import (
+        ActiveRun,
+        ExperimentConfig,
+        ExperimentTracker,
+        RunConfig,
+        get_experiment_tracker,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'matih_jupyter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

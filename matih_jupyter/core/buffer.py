@@ -1,0 +1,256 @@
+"""Lossless buffered logging (guide section 2).
+
+The caller's thread only appends a tuple to a deque. A writer thread sends batches within
+MLflow's limits. ``flush()`` drains on the caller's thread too, so the final flush costs no
+thread hand-off. A batch is taken out of the queue only once it was sent; if sending
+fails, or is interrupted (``KeyboardInterrupt``), it goes back to the front of the queue.
+
+Failures are sorted in two kinds:
+
+* transient (the backend is unreachable): the data stays queued and is retried with
+  back-off; ``flush()`` raises `LoggingError` with the count still pending if it cannot
+  finish in time;
+* permanent (MLflow refused the batch): the refused items are kept on the error
+  (``LoggingError.dropped``) and the error is raised at the caller's next logging call or
+  flush, so it never lives only in a log.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from .errors import BackendUnavailableError, LoggingError, MatihError
+
+MAX_METRICS = 1000
+MAX_PARAMS = 100
+MAX_TAGS = 100
+MAX_ITEMS = 1000
+#: MLflow's 1 MB request limit, with room for the JSON framing.
+MAX_BYTES = 900_000
+
+MetricItem = tuple[str, float, int, int]  # key, value, timestamp ms, step
+KVItem = tuple[str, str]
+Sender = Callable[[list[MetricItem], list[KVItem], list[KVItem]], None]
+
+
+class BatchWriter:
+    """Queues metrics, params and tags of one run and writes them in batches.
+
+    Args:
+        send: Writes one batch; raises `BackendUnavailableError` for transient failures
+            and any other exception for permanent ones.
+        interval: Seconds between background sends when fewer than a full batch waits.
+        name: Thread name, for debugging.
+        on_tick: Called by the writer thread about every ``tick_interval`` seconds
+            (heartbeats).
+    """
+
+    def __init__(
+        self,
+        send: Sender,
+        *,
+        interval: float = 0.5,
+        name: str = "matih-writer",
+        on_tick: Callable[[], None] | None = None,
+        tick_interval: float = 30.0,
+    ) -> None:
+        self._send = send
+        self._interval = interval
+        self.metrics: deque[MetricItem] = deque()
+        self.params: deque[KVItem] = deque()
+        self.tags: deque[KVItem] = deque()
+        self._send_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        self._permanent: LoggingError | None = None
+        self._transient: BaseException | None = None
+        self._on_tick = on_tick
+        self._tick_interval = tick_interval
+        self._last_tick = time.monotonic()
+        self.points_sent = 0
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    # -- caller side -------------------------------------------------------------------
+
+    @property
+    def failed(self) -> bool:
+        """True when a permanent failure waits to be reported."""
+        return self._permanent is not None
+
+    @property
+    def pending(self) -> int:
+        return len(self.metrics) + len(self.params) + len(self.tags)
+
+    @property
+    def backend_error(self) -> BaseException | None:
+        """The last transient failure, while the backend is unreachable; else None."""
+        return self._transient
+
+    def raise_failure(self) -> None:
+        """Raise (once) the permanent failure the writer met, if any."""
+        err = self._permanent
+        if err is not None:
+            self._permanent = None
+            raise err
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def flush(self, timeout: float | None = 60.0) -> None:
+        """Write everything queued now; raise `LoggingError` if that is not possible.
+
+        Runs on the caller's thread. Transient failures are retried until ``timeout``.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.2
+        while True:
+            with self._send_lock:
+                try:
+                    self._drain()
+                    break
+                except BackendUnavailableError as exc:
+                    self._transient = exc
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise LoggingError(
+                    f"{self.pending} logged items could not be written: the MLflow backend "
+                    "is unreachable.",
+                    hint="They are kept in memory; call flush() again when the backend is back.",
+                    pending=self.pending,
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        self.raise_failure()
+
+    def close(self, timeout: float | None = 60.0) -> None:
+        """Flush, then stop the writer thread."""
+        try:
+            self.flush(timeout)
+        finally:
+            self._stop = True
+            self._wake.set()
+            if self._thread is not threading.current_thread():
+                self._thread.join(timeout=5)
+
+    # -- writer side -------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        backoff = self._interval
+        while not self._stop:
+            self._wake.wait(backoff)
+            self._wake.clear()
+            if self._stop:
+                break
+            self._tick()
+            if not self.pending:
+                continue
+            # Never hold the lock across a wait, so a caller's flush can always get in.
+            if not self._send_lock.acquire(timeout=0.05):
+                continue
+            try:
+                self._drain()
+                backoff = self._interval
+            except BackendUnavailableError as exc:
+                self._transient = exc
+                backoff = min(max(backoff * 2, 1.0), 30.0)
+            except BaseException:  # pragma: no cover - the thread must not die silently
+                backoff = self._interval
+            finally:
+                self._send_lock.release()
+
+    def _tick(self) -> None:
+        if self._on_tick is None:
+            return
+        now = time.monotonic()
+        if now - self._last_tick >= self._tick_interval:
+            self._last_tick = now
+            try:
+                self._on_tick()
+            except Exception:  # a heartbeat must never break logging
+                pass
+
+    def _drain(self) -> None:
+        """Send batches until the queues are empty. Caller holds ``_send_lock``."""
+        while self.pending:
+            self._send_isolating(*self._take())
+        self._transient = None
+
+    def _send_isolating(self, metrics: list, params: list, tags: list) -> None:
+        """Send one batch; if MLflow refuses it, split it until the refused items are
+        isolated, so one bad item never takes the good ones with it."""
+        work = [(metrics, params, tags)]
+        while work:
+            m, p, t = work.pop()
+            try:
+                self._send(m, p, t)
+            except MatihError as exc:
+                if isinstance(exc, BackendUnavailableError):
+                    self._put_back_all([*work, (m, p, t)])
+                    raise
+                if len(m) + len(p) + len(t) <= 1:
+                    self._record_permanent(exc, m, p, t)
+                else:
+                    work.extend(_halves(m, p, t))
+            except BaseException:
+                # Interrupted (KeyboardInterrupt) or unexpected: keep everything not sent.
+                self._put_back_all([*work, (m, p, t)])
+                raise
+            else:
+                self.points_sent += len(m)
+
+    def _put_back_all(self, batches: list) -> None:
+        for m, p, t in reversed(batches):
+            self._put_back(m, p, t)
+
+    def _take(self) -> tuple[list[MetricItem], list[KVItem], list[KVItem]]:
+        size = 0
+        params: list[KVItem] = []
+        tags: list[KVItem] = []
+        while self.params and len(params) < MAX_PARAMS and size < MAX_BYTES:
+            item = self.params.popleft()
+            params.append(item)
+            size += len(item[0]) + len(item[1]) + 32
+        while self.tags and len(tags) < MAX_TAGS and size < MAX_BYTES:
+            item = self.tags.popleft()
+            tags.append(item)
+            size += len(item[0]) + len(item[1]) + 32
+        room = min(MAX_METRICS, MAX_ITEMS - len(params) - len(tags))
+        metrics: list[MetricItem] = []
+        pop = self.metrics.popleft
+        while self.metrics and len(metrics) < room and size < MAX_BYTES:
+            item = pop()
+            metrics.append(item)
+            size += len(item[0]) + 64
+        return metrics, params, tags
+
+    def _put_back(self, metrics: list, params: list, tags: list) -> None:
+        self.metrics.extendleft(reversed(metrics))
+        self.params.extendleft(reversed(params))
+        self.tags.extendleft(reversed(tags))
+
+    def _record_permanent(self, exc: MatihError, metrics: list, params: list, tags: list) -> None:
+        dropped: list[Any] = [*metrics, *params, *tags]
+        if self._permanent is not None:
+            dropped = [*self._permanent.dropped, *dropped]
+        self._permanent = LoggingError(
+            f"MLflow refused {len(dropped)} logged items: {exc.message}",
+            hint=exc.hint or "The refused items are listed on this error's .dropped attribute.",
+            dropped=dropped,
+        )
+
+
+def _halves(metrics: list, params: list, tags: list) -> list[tuple[list, list, list]]:
+    """Split a batch of two or more items into two non-empty batches."""
+    items = [(0, x) for x in metrics] + [(1, x) for x in params] + [(2, x) for x in tags]
+    mid = len(items) // 2
+    out = []
+    for part in (items[mid:], items[:mid]):
+        groups: tuple[list, list, list] = ([], [], [])
+        for kind, x in part:
+            groups[kind].append(x)
+        out.append(groups)
+    return out
