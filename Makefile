@@ -7,10 +7,19 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab test lint bench clean
 
-$(STAMP): pyproject.toml
+LABEXT_NAME := matih-jupyter-labextension
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/$(LABEXT_NAME)
+
+# pip builds the lab extension (hatch-jupyter-builder runs jlpm in labextension/); the link makes
+# later `jlpm build` runs in labextension/ visible to JupyterLab without reinstalling.
+$(STAMP): pyproject.toml labextension/package.json labextension/yarn.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+	cp labextension/install.json matih_jupyter/labextension/install.json
+	rm -rf $(LABEXT_LINK) && ln -s $(CURDIR)/matih_jupyter/labextension $(LABEXT_LINK)
+	@out="$$($(VENV)/bin/jupyter labextension list 2>&1)"; \
+	  echo "$$out" | grep -E "$(LABEXT_NAME) .*enabled.*OK" || { echo "$$out"; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
