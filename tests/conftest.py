@@ -47,7 +47,9 @@ def tracking_uri(store_dir: Path) -> str:
 
 
 @pytest.fixture
-def matih_env(store_dir: Path, tracking_uri: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def matih_env(
+    store_dir: Path, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """Environment pointing every matih entry point at the test's store."""
     env = {
         "MLFLOW_TRACKING_URI": tracking_uri,

@@ -13,7 +13,13 @@ from .errors import (
     NotFoundError,
 )
 from .models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
-from .tracker import ActiveRun, ExperimentConfig, ExperimentTracker, RunConfig, get_experiment_tracker
+from .tracker import (
+    ActiveRun,
+    ExperimentConfig,
+    ExperimentTracker,
+    RunConfig,
+    get_experiment_tracker,
+)
 
 __all__ = [
     "ActiveRun",

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
+
 import mlflow
 from mlflow.entities import Experiment, Metric, Param, Run, RunTag, ViewType
 from mlflow.exceptions import MlflowException, RestException
@@ -114,8 +115,13 @@ def translate_errors(what: str, *, not_found: str | None = None) -> Iterator[Non
             raise NotFoundError(not_found or f"Not found while {what}.") from None
         if code in _CONFLICT:
             raise ConflictError(f"Conflict while {what}: {text}") from None
-        if code in _UNAVAILABLE or _is_connection_error(exc) or (
-            isinstance(exc, RestException) and getattr(exc, "_status_code", 0) in (502, 503, 504)
+        if (
+            code in _UNAVAILABLE
+            or _is_connection_error(exc)
+            or (
+                isinstance(exc, RestException)
+                and getattr(exc, "_status_code", 0) in (502, 503, 504)
+            )
         ):
             raise BackendUnavailableError(
                 f"The MLflow backend did not answer while {what}.",

@@ -17,10 +17,11 @@ Failures are sorted in two kinds:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import BackendUnavailableError, LoggingError, MatihError
@@ -168,10 +169,8 @@ class BatchWriter:
         now = time.monotonic()
         if now - self._last_tick >= self._tick_interval:
             self._last_tick = now
-            try:
+            with contextlib.suppress(Exception):  # a heartbeat must never break logging
                 self._on_tick()
-            except Exception:  # a heartbeat must never break logging
-                pass
 
     def _drain(self) -> None:
         """Send batches until the queues are empty. Caller holds ``_send_lock``."""
@@ -211,13 +210,13 @@ class BatchWriter:
         params: list[KVItem] = []
         tags: list[KVItem] = []
         while self.params and len(params) < MAX_PARAMS and size < MAX_BYTES:
-            item = self.params.popleft()
-            params.append(item)
-            size += len(item[0]) + len(item[1]) + 32
+            kv = self.params.popleft()
+            params.append(kv)
+            size += len(kv[0]) + len(kv[1]) + 32
         while self.tags and len(tags) < MAX_TAGS and size < MAX_BYTES:
-            item = self.tags.popleft()
-            tags.append(item)
-            size += len(item[0]) + len(item[1]) + 32
+            kv = self.tags.popleft()
+            tags.append(kv)
+            size += len(kv[0]) + len(kv[1]) + 32
         room = min(MAX_METRICS, MAX_ITEMS - len(params) - len(tags))
         metrics: list[MetricItem] = []
         pop = self.metrics.popleft
@@ -254,3 +253,17 @@ def _halves(metrics: list, params: list, tags: list) -> list[tuple[list, list, l
             groups[kind].append(x)
         out.append(groups)
     return out
+
+
+def iter_batches(
+    metrics: list[MetricItem], params: list[KVItem], tags: list[KVItem]
+) -> Iterator[tuple[list[MetricItem], list[KVItem], list[KVItem]]]:
+    """Split lists of items into batches within MLflow's per-request limits."""
+    m, p, t = 0, 0, 0
+    while m < len(metrics) or p < len(params) or t < len(tags):
+        bp = params[p : p + MAX_PARAMS]
+        bt = tags[t : t + MAX_TAGS]
+        room = min(MAX_METRICS, MAX_ITEMS - len(bp) - len(bt))
+        bm = metrics[m : m + room]
+        yield bm, bp, bt
+        m, p, t = m + len(bm), p + len(bp), t + len(bt)

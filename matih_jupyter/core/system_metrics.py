@@ -19,7 +19,7 @@ LogFn = Callable[[dict[str, float], int], Any]
 
 def _gpu_reader() -> Callable[[], dict[str, float]] | None:
     try:
-        import pynvml  # type: ignore[import-not-found]
+        import pynvml
 
         pynvml.nvmlInit()
         count = pynvml.nvmlDeviceGetCount()

@@ -108,7 +108,9 @@ def validate_key(key: Any, kind: str = "metric key") -> str:
     if not isinstance(key, str) or not key:
         raise InvalidInputError(kind, f"{key!r} is not a non-empty string.")
     if len(key) > MAX_KEY_LENGTH:
-        raise InvalidInputError(kind, f"{key[:40]!r}... is longer than {MAX_KEY_LENGTH} characters.")
+        raise InvalidInputError(
+            kind, f"{key[:40]!r}... is longer than {MAX_KEY_LENGTH} characters."
+        )
     if not KEY_RE.match(key):
         raise InvalidInputError(
             kind,

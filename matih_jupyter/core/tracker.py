@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from . import _mlflow as mf
-from .buffer import BatchWriter
+from .buffer import BatchWriter, MetricItem, iter_batches
 from .config import StoreConfig, default_tenant, default_user
 from .errors import ConflictError, InvalidInputError, MatihError, NotFoundError
 from .models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
@@ -74,6 +74,8 @@ class ExperimentConfig(ExperimentCreate):
     description at most 1000)."""
 
     tenant_id: str | None = Field(default=None)
+    user_id: str | None = Field(default=None)
+    job_id: str | None = Field(default=None)
 
 
 @dataclass
@@ -294,7 +296,9 @@ class ActiveRun:
 
     # -- artifacts (synchronous: files can be large and callers expect them stored) -----
 
-    def log_artifact(self, local_path: str | os.PathLike, artifact_path: str | None = None) -> ActiveRun:
+    def log_artifact(
+        self, local_path: str | os.PathLike, artifact_path: str | None = None
+    ) -> ActiveRun:
         """Upload a file, or a folder with everything in it."""
         self._check_open()
         path = Path(local_path)
@@ -307,7 +311,9 @@ class ActiveRun:
             self._client.log_artifact(self.run_id, str(path), artifact_path)
         return self
 
-    def log_artifacts(self, local_dir: str | os.PathLike, artifact_path: str | None = None) -> ActiveRun:
+    def log_artifacts(
+        self, local_dir: str | os.PathLike, artifact_path: str | None = None
+    ) -> ActiveRun:
         """Upload the contents of a folder (not the folder itself)."""
         self._check_open()
         path = Path(local_dir)
@@ -399,16 +405,15 @@ class ActiveRun:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         if exc is None:
             self.end("FINISHED")
-            return False
+            return
         status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
         try:
             self.end(status, error=exc)
         except MatihError as end_error:
             exc.add_note(f"matih: while ending run {self.run_id}: {end_error}")
-        return False
 
     # -- writer callbacks (writer thread) ----------------------------------------------
 
@@ -502,7 +507,14 @@ class ExperimentTracker:
 
     # -- experiments -------------------------------------------------------------------
 
-    def get_or_create_experiment(self, name: str, tenant_id: str | None = None) -> str:
+    def get_or_create_experiment(
+        self,
+        name: str,
+        tenant_id: str | None = None,
+        *,
+        user_id: str | None = None,
+        job_id: str | None = None,
+    ) -> str:
         """The id of the tenant's experiment ``name``, created on first use (seed 001)."""
         tenant = self._tenant(tenant_id)
         full = experiment_full_name(tenant, name)
@@ -512,7 +524,10 @@ class ExperimentTracker:
         exp = self._by_name(full)
         if exp is None:
             try:
-                return self.create_experiment(ExperimentConfig(name=name, tenant_id=tenant)).id
+                config = ExperimentConfig(
+                    name=name, tenant_id=tenant, user_id=user_id, job_id=job_id
+                )
+                return self.create_experiment(config).id
             except ConflictError:  # another process created it first: use theirs
                 exp = self._by_name(full)
                 if exp is None:
@@ -530,7 +545,9 @@ class ExperimentTracker:
         with mf.translate_errors(f"looking up experiment '{full}'"):
             return self._client.get_experiment_by_name(full)
 
-    def create_experiment(self, config: ExperimentConfig | ExperimentCreate, tenant_id: str | None = None) -> ExperimentResponse:
+    def create_experiment(
+        self, config: ExperimentConfig | ExperimentCreate, tenant_id: str | None = None
+    ) -> ExperimentResponse:
         """Create the tenant's experiment; `ConflictError` if the name is taken."""
         tenant = self._tenant(tenant_id or getattr(config, "tenant_id", None))
         full = experiment_full_name(tenant, config.name)
@@ -538,8 +555,11 @@ class ExperimentTracker:
             **config.tags,
             TAG_TENANT: tenant,
             TAG_SHORT_NAME: config.name,
-            TAG_USER: default_user(),
+            TAG_USER: getattr(config, "user_id", None) or default_user(),
         }
+        job = getattr(config, "job_id", None)
+        if job:
+            tags[TAG_JOB] = str(job)
         if config.description:
             tags[TAG_NOTE] = config.description
         location = config.artifact_location
@@ -551,7 +571,9 @@ class ExperimentTracker:
         self._owner[exp_id] = tenant
         return self.get_experiment(exp_id, tenant)
 
-    def get_experiment(self, experiment_id: str, tenant_id: str | None = None) -> ExperimentResponse:
+    def get_experiment(
+        self, experiment_id: str, tenant_id: str | None = None
+    ) -> ExperimentResponse:
         """The tenant's experiment by id; `NotFoundError` for missing or foreign ids."""
         tenant = self._tenant(tenant_id)
         return mf.experiment_response(self._experiment(experiment_id, tenant))
@@ -564,9 +586,13 @@ class ExperimentTracker:
 
     def _experiment(self, experiment_id: Any, tenant: str) -> Any:
         what = f"Experiment '{experiment_id}'"
-        if not isinstance(experiment_id, str | int) or not _EXPERIMENT_ID_RE.match(str(experiment_id)):
+        if not isinstance(experiment_id, str | int) or not _EXPERIMENT_ID_RE.match(
+            str(experiment_id)
+        ):
             raise self._not_found(what, tenant)
-        with mf.translate_errors(f"reading {what}", not_found=self._not_found(what, tenant).message):
+        with mf.translate_errors(
+            f"reading {what}", not_found=self._not_found(what, tenant).message
+        ):
             exp = self._client.get_experiment(str(experiment_id))
         self._check_owned(exp, tenant, what)
         return exp
@@ -588,7 +614,9 @@ class ExperimentTracker:
     ) -> list[ExperimentResponse]:
         """The tenant's experiments, newest first."""
         tenant = self._tenant(tenant_id)
-        return [mf.experiment_response(e) for e in self._tenant_experiments(tenant, include_archived)]
+        return [
+            mf.experiment_response(e) for e in self._tenant_experiments(tenant, include_archived)
+        ]
 
     def _tenant_experiments(self, tenant: str, include_archived: bool = False) -> list[Any]:
         view = mf.ViewType.ALL if include_archived else mf.ViewType.ACTIVE_ONLY
@@ -615,17 +643,23 @@ class ExperimentTracker:
                 owned.append(exp)
         return owned
 
-    def archive_experiment(self, experiment_id: str, tenant_id: str | None = None) -> ExperimentResponse:
+    def archive_experiment(
+        self, experiment_id: str, tenant_id: str | None = None
+    ) -> ExperimentResponse:
         """Soft-delete the tenant's experiment (MLflow's deleted stage; restorable)."""
         tenant = self._tenant(tenant_id)
         exp = self._experiment(experiment_id, tenant)
         if exp.lifecycle_stage == "active":
             with mf.translate_errors(f"archiving experiment '{exp.name}'"):
                 self._client.delete_experiment(exp.experiment_id)
-        self._experiment_ids = {k: v for k, v in self._experiment_ids.items() if v != exp.experiment_id}
+        self._experiment_ids = {
+            k: v for k, v in self._experiment_ids.items() if v != exp.experiment_id
+        }
         return self.get_experiment(exp.experiment_id, tenant)
 
-    def restore_experiment(self, experiment_id: str, tenant_id: str | None = None) -> ExperimentResponse:
+    def restore_experiment(
+        self, experiment_id: str, tenant_id: str | None = None
+    ) -> ExperimentResponse:
         tenant = self._tenant(tenant_id)
         exp = self._experiment(experiment_id, tenant)
         if exp.lifecycle_stage != "active":
@@ -655,7 +689,9 @@ class ExperimentTracker:
                 raise InvalidInputError(
                     "experiment_name", "no experiment given.", hint="Pass experiment_name='...'."
                 )
-            exp_id = self.get_or_create_experiment(experiment_name, tenant)
+            exp_id = self.get_or_create_experiment(
+                experiment_name, tenant, user_id=cfg.user_id, job_id=cfg.job_id
+            )
         user = cfg.user_id or default_user()
         tags = self._run_tags(cfg, tenant, user)
         parent = self._parent_id(cfg, tenant)
@@ -736,7 +772,9 @@ class ExperimentTracker:
         live = self._live(run_id)
         if flush and live is not None and live.tenant_id == tenant and not live.ended:
             live.flush()
-        with mf.translate_errors(f"reading {what}", not_found=self._not_found(what, tenant).message):
+        with mf.translate_errors(
+            f"reading {what}", not_found=self._not_found(what, tenant).message
+        ):
             run = self._client.get_run(run_id)
         if run.data.tags.get(TAG_TENANT) != tenant or not self._owns_experiment(
             run.info.experiment_id, tenant
@@ -754,7 +792,9 @@ class ExperimentTracker:
             return False
         return True
 
-    def get_run(self, run_id: str, tenant_id: str | None = None, *, include_artifacts: bool = True) -> RunResponse:
+    def get_run(
+        self, run_id: str, tenant_id: str | None = None, *, include_artifacts: bool = True
+    ) -> RunResponse:
         """The tenant's run; `NotFoundError` for missing or foreign ids. A run open in this
         process is flushed first, so the answer includes everything logged."""
         tenant = self._tenant(tenant_id)
@@ -825,7 +865,9 @@ class ExperimentTracker:
         self._check_owned(exp, tenant, f"Experiment '{name}'")
         return str(exp.experiment_id)
 
-    def get_metric_history(self, run_id: str, key: str, tenant_id: str | None = None) -> list[MetricPoint]:
+    def get_metric_history(
+        self, run_id: str, key: str, tenant_id: str | None = None
+    ) -> list[MetricPoint]:
         """Every logged point of one metric, by step."""
         tenant = self._tenant(tenant_id)
         validate_key(key, "metric key")
@@ -847,16 +889,16 @@ class ExperimentTracker:
         with mf.translate_errors(f"restoring run {run_id}"):
             self._client.restore_run(run_id)
 
-    def create_run(
-        self, experiment_id: str, run_config: RunConfig | None = None
-    ) -> RunResponse:
+    def create_run(self, experiment_id: str, run_config: RunConfig | None = None) -> RunResponse:
         """Create a run without opening a writer (the REST quick start). Log to it with
         `log_batch` and end it with `end_run`."""
         cfg = run_config or RunConfig()
         tenant = self._tenant(cfg.tenant_id)
         exp = self._experiment(experiment_id, tenant)
         if exp.lifecycle_stage != "active":
-            raise ConflictError(f"Experiment '{experiment_id}' is archived.", hint="Restore it first.")
+            raise ConflictError(
+                f"Experiment '{experiment_id}' is archived.", hint="Restore it first."
+            )
         user = cfg.user_id or default_user()
         tags = self._run_tags(cfg, tenant, user)
         tags.pop(TAG_HEARTBEAT, None)  # no process keeps this run alive
@@ -884,9 +926,11 @@ class ExperimentTracker:
         tenant = self._tenant(tenant_id)
         run = self._run(run_id, tenant)
         if run.info.status != "RUNNING":
-            raise ConflictError(f"Run {run_id} has ended ({run.info.status}).", hint="Start a new run.")
+            raise ConflictError(
+                f"Run {run_id} has ended ({run.info.status}).", hint="Start a new run."
+            )
         now = _now_ms()
-        items = []
+        metric_items: list[MetricItem] = []
         for i, m in enumerate(metrics):
             try:
                 key, value = m["key"], m["value"]
@@ -894,14 +938,9 @@ class ExperimentTracker:
                 raise InvalidInputError(f"metrics[{i}]", "needs 'key' and 'value'.") from None
             validate_key(key, f"metrics[{i}].key")
             step = m.get("step")
-            items.append(
-                (
-                    key,
-                    _metric_value(key, value),
-                    int(m.get("timestamp") or now),
-                    0 if step is None else ActiveRun._step(step),
-                )
-            )
+            step = 0 if step is None else ActiveRun._step(step)
+            ts = int(m.get("timestamp") or now)
+            metric_items.append((key, _metric_value(key, value), ts, step))
         param_items = [validate_param(k, v) for k, v in (params or {}).items()]
         existing = run.data.params
         for k, v in param_items:
@@ -911,23 +950,21 @@ class ExperimentTracker:
                     hint="Params are write-once.",
                 )
         tag_items = [validate_user_tag(k, v) for k, v in (tags or {}).items()]
-        writer_items = (list(items), param_items, tag_items)
-        from .buffer import MAX_METRICS, MAX_PARAMS, MAX_TAGS
-
-        while any(writer_items):
-            m, p, t = writer_items
-            chunk = (m[:MAX_METRICS - min(len(p), MAX_PARAMS) - min(len(t), MAX_TAGS)], p[:MAX_PARAMS], t[:MAX_TAGS])
-            em, ep, et = mf.entities(*chunk)
+        for batch in iter_batches(metric_items, param_items, tag_items):
+            em, ep, et = mf.entities(*batch)
             with mf.translate_errors(f"logging to run {run_id}"):
                 self._client.log_batch(run_id, metrics=em, params=ep, tags=et, synchronous=True)
-            writer_items = (m[len(chunk[0]):], p[len(chunk[1]):], t[len(chunk[2]):])
 
-    def end_run(self, run_id: str, status: str = "FINISHED", tenant_id: str | None = None) -> RunResponse:
+    def end_run(
+        self, run_id: str, status: str = "FINISHED", tenant_id: str | None = None
+    ) -> RunResponse:
         """End the tenant's run by id. A run open in this process is flushed and ended."""
         tenant = self._tenant(tenant_id)
         status = str(status).upper()
         if status not in END_STATUSES:
-            raise InvalidInputError("status", f"{status!r} is not an end state.", hint=f"Use one of {END_STATUSES}.")
+            raise InvalidInputError(
+                "status", f"{status!r} is not an end state.", hint=f"Use one of {END_STATUSES}."
+            )
         live = self._live(run_id)
         if live is not None and live.tenant_id == tenant and not live.ended:
             live.end(status)
@@ -965,8 +1002,10 @@ class ExperimentTracker:
         if rows:
             fixed = ["run_id", "run_name", "status", "start_time", "duration_seconds"]
             params = sorted(c for c in frame.columns if c.startswith("params."))
-            mets = [f"metrics.{k}" for k in wanted] if wanted is not None else sorted(
-                c for c in frame.columns if c.startswith("metrics.")
+            mets = (
+                [f"metrics.{k}" for k in wanted]
+                if wanted is not None
+                else sorted(c for c in frame.columns if c.startswith("metrics."))
             )
             frame = frame[fixed + params + mets]
         return frame
@@ -977,7 +1016,9 @@ class ExperimentTracker:
         with mf.translate_errors(f"listing artifacts of run {run_id}"):
             return list(self._client.list_artifacts(run_id, path))
 
-    def list_artifacts(self, run_id: str, path: str | None = None, tenant_id: str | None = None) -> list[dict[str, Any]]:
+    def list_artifacts(
+        self, run_id: str, path: str | None = None, tenant_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """The artifacts of the tenant's run under ``path``: path, is_dir, file_size."""
         tenant = self._tenant(tenant_id)
         self._run(run_id, tenant, flush=False)
@@ -987,7 +1028,9 @@ class ExperimentTracker:
             for f in self._artifacts(run_id, sub)
         ]
 
-    def download_artifacts(self, run_id: str, path: str, dst: str | os.PathLike, tenant_id: str | None = None) -> Path:
+    def download_artifacts(
+        self, run_id: str, path: str, dst: str | os.PathLike, tenant_id: str | None = None
+    ) -> Path:
         """Download an artifact file or folder of the tenant's run into ``dst``."""
         tenant = self._tenant(tenant_id)
         self._run(run_id, tenant, flush=False)
@@ -997,7 +1040,13 @@ class ExperimentTracker:
         ):
             return Path(self._client.download_artifacts(run_id, _artifact_file(path), str(dst)))
 
-    def upload_artifacts(self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None, tenant_id: str | None = None) -> None:
+    def upload_artifacts(
+        self,
+        run_id: str,
+        local_path: str | os.PathLike,
+        artifact_path: str | None = None,
+        tenant_id: str | None = None,
+    ) -> None:
         """Upload a file or folder to the tenant's run (seed 001's ArtifactManager)."""
         tenant = self._tenant(tenant_id)
         self._run(run_id, tenant, flush=False)
@@ -1030,9 +1079,12 @@ class ExperimentTracker:
             if beat is None or run.id in live_ids:
                 continue
             pid = run.tags.get(TAG_PID)
-            if run.tags.get(TAG_HOST) == host and pid and pid.isdigit() and not _alive(int(pid), run.start_time):
-                orphans.append(run)
-            elif beat.isdigit() and now - int(beat) > stale_after * 1000:
+            if (
+                run.tags.get(TAG_HOST) == host
+                and pid
+                and pid.isdigit()
+                and not _alive(int(pid), run.start_time)
+            ) or (beat.isdigit() and now - int(beat) > stale_after * 1000):
                 orphans.append(run)
         return orphans
 
@@ -1047,7 +1099,9 @@ class ExperimentTracker:
         closed = []
         for run in self.find_orphan_runs(tenant, experiment_name, stale_after):
             with mf.translate_errors(f"closing orphaned run {run.id}"):
-                self._client.set_tag(run.id, TAG_END_REASON, "orphaned: its process stopped without ending it")
+                self._client.set_tag(
+                    run.id, TAG_END_REASON, "orphaned: its process stopped without ending it"
+                )
                 self._client.set_terminated(run.id, status="KILLED", end_time=_now_ms())
             closed.append(run)
         return closed
@@ -1096,7 +1150,9 @@ def _register_tracker(tracker: ExperimentTracker) -> None:
         _hooks_installed = True
         previous = sys.excepthook
 
-        def excepthook(tp: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        def excepthook(
+            tp: type[BaseException], value: BaseException, tb: TracebackType | None
+        ) -> None:
             global _exit_error
             _exit_error = value
             previous(tp, value, tb)

@@ -24,7 +24,21 @@ def test_valid_tenant_ids(tenant: str) -> None:
 
 @pytest.mark.parametrize(
     "tenant",
-    ["ACME", "acme/x", "a%", "a_b", "", "a", "x' OR '1'='1", "-acme", "acme-", "x" * 64, "%", None, 7],
+    [
+        "ACME",
+        "acme/x",
+        "a%",
+        "a_b",
+        "",
+        "a",
+        "x' OR '1'='1",
+        "-acme",
+        "acme-",
+        "x" * 64,
+        "%",
+        None,
+        7,
+    ],
 )
 def test_invalid_tenant_ids_name_the_rule(tenant: object) -> None:
     with pytest.raises(InvalidInputError) as info:

@@ -127,7 +127,18 @@ def test_git_provenance_in_a_repository(tracker, exp_name, tmp_path, monkeypatch
     repo.mkdir()
     for cmd in (
         ["git", "init", "-q"],
-        ["git", "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "--allow-empty", "-m", "x"],
+        [
+            "git",
+            "-c",
+            "user.email=a@b",
+            "-c",
+            "user.name=a",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ],
     ):
         subprocess.run(cmd, cwd=repo, check=True)
     (repo / "f.py").write_text("x = 1\n")
@@ -235,7 +246,9 @@ def test_upload_artifacts_to_a_run_by_id(tracker, exp_name, tmp_path) -> None:
     (tmp_path / "m.txt").write_text("m")
     tracker.upload_artifacts(run.run_id, tmp_path / "m.txt", "extra", tenant_id=TENANT)
     run.end()
-    assert [a["path"] for a in tracker.list_artifacts(run.run_id, "extra", TENANT)] == ["extra/m.txt"]
+    assert [a["path"] for a in tracker.list_artifacts(run.run_id, "extra", TENANT)] == [
+        "extra/m.txt"
+    ]
 
 
 def test_experiments_create_list_archive_restore(tracker: ExperimentTracker) -> None:
@@ -285,7 +298,11 @@ def test_list_runs_filter_order_and_paging(tracker, exp_name) -> None:
     page = tracker.list_runs(TENANT, exp_name, max_results=2, order_by=["metrics.auc ASC"])
     assert [r.name for r in page] == ["r0", "r1"] and page.next_page_token
     rest = tracker.list_runs(
-        TENANT, exp_name, max_results=10, order_by=["metrics.auc ASC"], page_token=page.next_page_token
+        TENANT,
+        exp_name,
+        max_results=10,
+        order_by=["metrics.auc ASC"],
+        page_token=page.next_page_token,
     )
     assert [r.name for r in rest] == ["r2", "r3", "r4"]
     assert all(isinstance(r, RunResponse) for r in rest)
@@ -313,8 +330,14 @@ def test_compare_runs_dataframe(tracker, exp_name) -> None:
     frame = tracker.compare_runs(TENANT, ids, metrics=["auc"])
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.columns) == [
-        "run_id", "run_name", "status", "start_time", "duration_seconds",
-        "params.depth", "params.lr", "metrics.auc",
+        "run_id",
+        "run_name",
+        "status",
+        "start_time",
+        "duration_seconds",
+        "params.depth",
+        "params.lr",
+        "metrics.auc",
     ]
     assert frame["metrics.auc"].tolist() == pytest.approx([0.5, 0.05])
     every = tracker.compare_runs(TENANT, ids)
@@ -332,7 +355,9 @@ def test_system_metrics(tracker, exp_name) -> None:
     assert 0 <= metrics["system/cpu_utilization_percentage"] <= 100 * 64
     assert metrics["system/system_memory_usage_megabytes"] > 0
     assert metrics["system/process_memory_rss_megabytes"] > 0
-    history = tracker.get_metric_history(run.run_id, "system/system_memory_usage_percentage", TENANT)
+    history = tracker.get_metric_history(
+        run.run_id, "system/system_memory_usage_percentage", TENANT
+    )
     assert len(history) >= 2
 
 

@@ -1,0 +1,39 @@
+"""The logging benchmark runs end to end (tiny size) so it cannot rot; it asserts shape and
+correctness, never timings. It runs in a subprocess: MLflow's fluent API (path a) sets
+process-global state."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_logging.py"
+
+
+@pytest.mark.slow
+def test_bench_logging_runs(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MATIH_"))}
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "--steps", "10", "--store", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        check=True,
+    )
+    line = json.loads(out.stdout.strip().splitlines()[-1])
+    assert line["points"] == 30
+    for name in (
+        "a_mlflow_log_metric",
+        "b_mlflow_async",
+        "c_client_log_batch",
+        "d_matih_active_run",
+    ):
+        assert line[name]["caller_us_per_point"] > 0
+        assert line[name]["durable_points_per_s"] > 0
+    assert line["a_mlflow_log_metric"]["caller_ratio_to_a"] == 1.0
