@@ -1,0 +1,40 @@
+import React from 'react';
+
+import { SessionModel } from '../model';
+import { useSignal } from './useModel';
+
+/** The tenant and the store in use, shown atop both panels. */
+export function SessionHeader(props: {
+  session: SessionModel;
+  title: string;
+  onRefresh: () => void;
+}): JSX.Element {
+  useSignal(props.session.whoamiChanged);
+  const who = props.session.whoami;
+  return (
+    <div className="matih-header">
+      <div className="matih-header-row">
+        <h2 className="matih-title">{props.title}</h2>
+        <button
+          className="jp-Button jp-mod-minimal matih-refresh"
+          title="Refresh"
+          aria-label="Refresh"
+          onClick={props.onRefresh}
+        >
+          ⟳
+        </button>
+      </div>
+      <div className="matih-identity">
+        <span className="matih-tenant" title="Tenant">
+          {who ? who.tenant_id : '…'}
+        </span>
+        <span
+          className="matih-store"
+          title={who ? `${who.user} on ${who.store}` : ''}
+        >
+          {who ? who.store : ''}
+        </span>
+      </div>
+    </div>
+  );
+}

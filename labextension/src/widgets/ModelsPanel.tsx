@@ -1,0 +1,273 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+import React from 'react';
+
+import { IModelVersion, Stage } from '../api';
+import { allowedMoves, formatMetric, formatTime, moveLabel } from '../logic';
+import { ModelsModel } from '../model';
+import { SessionHeader } from './Header';
+import { useSignal } from './useModel';
+
+/** Dialog body: what is about to happen and a reason, kept in the transition history. */
+class ReasonBody extends Widget implements Dialog.IBodyWidget<string> {
+  constructor(message: string) {
+    super();
+    this.addClass('matih-reason-body');
+    const p = document.createElement('p');
+    p.textContent = message;
+    const label = document.createElement('label');
+    label.textContent = 'Reason (kept in the transition history)';
+    this._input = document.createElement('textarea');
+    this._input.className = 'matih-reason jp-mod-styled';
+    this._input.rows = 3;
+    this._input.placeholder = 'Why this change?';
+    label.appendChild(this._input);
+    this.node.append(p, label);
+  }
+
+  getValue(): string {
+    return this._input.value.trim();
+  }
+
+  protected onAfterAttach(): void {
+    this._input.focus();
+  }
+
+  private _input: HTMLTextAreaElement;
+}
+
+/** Ask for confirmation and a reason; `null` when cancelled. */
+export async function confirmWithReason(
+  title: string,
+  message: string,
+  action: string,
+  destructive = false
+): Promise<string | null> {
+  const result = await showDialog({
+    title,
+    body: new ReasonBody(message),
+    buttons: [
+      Dialog.cancelButton(),
+      destructive
+        ? Dialog.warnButton({ label: action })
+        : Dialog.okButton({ label: action })
+    ],
+    focusNodeSelector: 'textarea'
+  });
+  return result.button.accept ? (result.value ?? '') : null;
+}
+
+function StageBadge(props: { stage: string }): JSX.Element {
+  return (
+    <span className={`matih-badge matih-stage-${props.stage}`}>
+      {props.stage}
+    </span>
+  );
+}
+
+function VersionRow(props: {
+  model: ModelsModel;
+  version: IModelVersion;
+  onOpenRun: (runId: string) => void;
+}): JSX.Element {
+  const { model, version: v } = props;
+  const name = model.selectedModel?.name ?? '';
+  const move = async (target: string) => {
+    const reason = await confirmWithReason(
+      `${moveLabel(v.stage, target)}: ${name} v${v.version}`,
+      `Move ${name} version ${v.version} from ${v.stage} to ${target}.` +
+        (target === 'production'
+          ? ' The current production version, if any, is archived.'
+          : ''),
+      moveLabel(v.stage, target),
+      target === 'archived'
+    );
+    if (reason !== null) {
+      await model.transition(v.version, target as Stage, reason);
+    }
+  };
+  const metrics = Object.entries(v.metrics).slice(0, 3);
+  return (
+    <tr data-version={v.version} data-stage={v.stage}>
+      <td>v{v.version}</td>
+      <td>
+        <StageBadge stage={v.stage} />
+        {v.aliases.map(a => (
+          <span key={a} className="matih-alias" title="Alias">
+            @{a}
+          </span>
+        ))}
+      </td>
+      <td className="matih-version-metrics">
+        {metrics.map(([k, val]) => (
+          <span key={k}>
+            {k}={formatMetric(val)}{' '}
+          </span>
+        ))}
+      </td>
+      <td>
+        {v.run_id ? (
+          <a
+            className="matih-run-link"
+            href="#"
+            title={`Open run ${v.run_id} in the Experiments panel`}
+            onClick={e => {
+              e.preventDefault();
+              props.onOpenRun(v.run_id as string);
+            }}
+          >
+            run {v.run_id.slice(0, 8)}
+          </a>
+        ) : (
+          ''
+        )}
+      </td>
+      <td className="matih-actions">
+        {allowedMoves(v.stage).map(target => (
+          <button
+            key={target}
+            className={`jp-Button jp-mod-styled matih-move matih-move-${target}`}
+            data-target={target}
+            onClick={() => void move(target)}
+          >
+            {moveLabel(v.stage, target)}
+          </button>
+        ))}
+      </td>
+    </tr>
+  );
+}
+
+function ModelsView(props: {
+  model: ModelsModel;
+  onOpenRun: (runId: string) => void;
+}) {
+  const { model } = props;
+  useSignal(model.changed);
+  const selected = model.selectedModel;
+  const hasProduction = model.versions.some(v => v.stage === 'production');
+  const rollback = async () => {
+    if (!selected) {
+      return;
+    }
+    const reason = await confirmWithReason(
+      `Roll back ${selected.name}`,
+      `Restore the previous production version of ${selected.name}; the current one leaves production.`,
+      'Roll back',
+      true
+    );
+    if (reason !== null) {
+      await model.rollback(reason);
+    }
+  };
+  return (
+    <div className="matih-panel">
+      <SessionHeader
+        session={model.session}
+        title="Models"
+        onRefresh={() => void model.refresh()}
+      />
+      <ul className="matih-list matih-models">
+        {model.models.map(m => (
+          <li
+            key={m.model_id}
+            data-model-id={m.model_id}
+            className={
+              selected?.model_id === m.model_id ? 'matih-selected' : ''
+            }
+            onClick={() =>
+              void model.selectModel(
+                selected?.model_id === m.model_id ? null : m.model_id
+              )
+            }
+          >
+            <span className="matih-name">{m.name}</span>
+            <span className="matih-model-meta">
+              v{m.current_version} <StageBadge stage={m.stage} /> {m.framework}
+              {Object.keys(m.aliases).map(a => (
+                <span key={a} className="matih-alias">
+                  @{a}
+                </span>
+              ))}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {model.models.length === 0 && (
+        <div className="matih-empty">
+          No registered models for this tenant yet.
+        </div>
+      )}
+      {selected && (
+        <div className="matih-model-detail">
+          <div className="matih-section-title">
+            <h3>Versions of {selected.name}</h3>
+            {hasProduction && (
+              <button
+                className="jp-Button jp-mod-styled matih-rollback"
+                onClick={() => void rollback()}
+              >
+                Roll back
+              </button>
+            )}
+          </div>
+          <table className="matih-table matih-versions">
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>Stage</th>
+                <th>Metrics</th>
+                <th>Run</th>
+                <th>Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {model.versions.map(v => (
+                <VersionRow
+                  key={v.version}
+                  model={model}
+                  version={v}
+                  onOpenRun={props.onOpenRun}
+                />
+              ))}
+            </tbody>
+          </table>
+          <h4>Transition history</h4>
+          {model.history.length === 0 ? (
+            <div className="matih-empty">No transitions yet.</div>
+          ) : (
+            <ol className="matih-history">
+              {[...model.history].reverse().map((t, i) => (
+                <li key={i} data-version={t.version}>
+                  <span className="matih-when">{formatTime(t.timestamp)}</span>{' '}
+                  v{t.version} {t.from_stage ?? '∅'} →{' '}
+                  <StageBadge stage={t.to_stage} /> by {t.user_id}
+                  {t.reason ? (
+                    <span className="matih-why">: {t.reason}</span>
+                  ) : null}
+                </li>
+              ))}
+            </ol>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The left-sidebar Models panel. */
+export class ModelsPanel extends ReactWidget {
+  constructor(
+    readonly model: ModelsModel,
+    private readonly _openRun: (runId: string) => void
+  ) {
+    super();
+    this.id = 'matih-models';
+    this.addClass('matih-sidebar');
+  }
+
+  render(): JSX.Element {
+    return <ModelsView model={this.model} onOpenRun={this._openRun} />;
+  }
+}
