@@ -28,6 +28,11 @@ _EXPORTS = {
     "LifecycleError": "matih_jupyter.core.errors",
     "BackendUnavailableError": "matih_jupyter.core.errors",
     "LoggingError": "matih_jupyter.core.errors",
+    "ModelRegistry": "matih_jupyter.core.registry",
+    "ModelMetadata": "matih_jupyter.core.registry",
+    "ModelVersionInfo": "matih_jupyter.core.registry",
+    "TransitionRecord": "matih_jupyter.core.registry",
+    "PromotionDecision": "matih_jupyter.core.registry",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -43,6 +48,13 @@ if TYPE_CHECKING:
         NotFoundError,
     )
     from .core.models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
+    from .core.registry import (
+        ModelMetadata,
+        ModelRegistry,
+        ModelVersionInfo,
+        PromotionDecision,
+        TransitionRecord,
+    )
     from .core.tracker import (
         ActiveRun,
         ExperimentConfig,

@@ -13,6 +13,13 @@ from .errors import (
     NotFoundError,
 )
 from .models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
+from .registry import (
+    ModelMetadata,
+    ModelRegistry,
+    ModelVersionInfo,
+    PromotionDecision,
+    TransitionRecord,
+)
 from .tracker import (
     ActiveRun,
     ExperimentConfig,
@@ -34,8 +41,13 @@ __all__ = [
     "LoggingError",
     "MatihError",
     "MetricPoint",
+    "ModelMetadata",
+    "ModelRegistry",
+    "ModelVersionInfo",
     "NotFoundError",
+    "PromotionDecision",
     "RunConfig",
     "RunResponse",
+    "TransitionRecord",
     "get_experiment_tracker",
 ]
