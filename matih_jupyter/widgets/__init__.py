@@ -1,0 +1,37 @@
+"""Native notebook widgets (ipywidgets + matplotlib) built on `matih_jupyter.core`.
+
+Every widget renders with plain ipywidgets and PNG images drawn by matplotlib's Agg
+canvas, so it works wherever ipywidgets work (JupyterLab, Notebook 7, VS Code) without an
+iframe or a separate web app. Imports are lazy so ``import matih_jupyter.widgets`` is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "LiveMetricsPlot": "matih_jupyter.widgets.live",
+    "RunComparison": "matih_jupyter.widgets.compare",
+    "ModelPromotion": "matih_jupyter.widgets.promotion",
+}
+
+__all__ = ["LiveMetricsPlot", "ModelPromotion", "RunComparison"]
+
+if TYPE_CHECKING:
+    from .compare import RunComparison
+    from .live import LiveMetricsPlot
+    from .promotion import ModelPromotion
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'matih_jupyter.widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
