@@ -64,6 +64,11 @@ if TYPE_CHECKING:
     )
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Where jupyter_server finds the REST extension (imported only when it loads it)."""
+    return [{"module": "matih_jupyter.server"}]
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:

@@ -1,0 +1,687 @@
+"""REST handlers: thin adapters that parse a request, call the core, answer JSON.
+
+All routes are declared in `ROUTES` (mirrored by ``openapi.yaml``). Every handler:
+
+- is authenticated by Jupyter (``@web.authenticated``) and authorized by the server's
+  authorizer (``@authorized``, resource ``matih``);
+- works for one tenant, resolved by `MatihService.resolve_tenant` from the server's
+  configuration and the authenticated user, never from a value the client invents;
+- runs core calls through `MatihService.call` (off the event loop, bounded in time);
+- answers errors through `MatihHandler.write_error`, the one place that maps core errors
+  to HTTP: a JSON body with the status, a message and (for bad input) the field, never a
+  traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from pydantic import BaseModel, ValidationError
+from tornado import web
+
+from ..core.errors import InvalidInputError, MatihError, NotFoundError
+from ..core.models import ExperimentCreate
+from .app import TENANT_HEADER, MatihService
+from .schemas import (
+    MAX_RUNS_COMPARED,
+    SERVER_CHOSEN,
+    AliasSet,
+    MetricsBatch,
+    ModelCreate,
+    ParamsBody,
+    Rollback,
+    RunCreate,
+    RunEnd,
+    StageChange,
+    VersionCreate,
+)
+
+T = TypeVar("T")
+B = TypeVar("B", bound=BaseModel)
+
+API_PREFIX = "matih/api/v1"
+#: Query arguments Jupyter itself reads (authentication, XSRF), allowed on every route.
+_JUPYTER_ARGS = frozenset({"token", "_xsrf", "no_track_activity"})
+_ERROR_NAMES = {
+    400: "invalid_input",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    502: "logging_failed",
+    503: "backend_unavailable",
+}
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN has no JSON spelling: send null (MLflow already caps infinities)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+class MatihHandler(APIHandler):
+    """Base of every matih handler: tenant, body parsing, core calls, JSON errors."""
+
+    #: Resource name the Jupyter authorizer sees (actions: read for GET, write otherwise).
+    auth_resource = "matih"
+
+    def initialize(self, service: MatihService) -> None:
+        self.service = service
+        self._tenant: str | None = None
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self.current_user:
+            for name in self.request.query_arguments:
+                if name in SERVER_CHOSEN:
+                    raise _server_chosen(name)
+
+    # -- who is asking -----------------------------------------------------------------
+
+    @property
+    def user_name(self) -> str:
+        user = self.current_user
+        return str(getattr(user, "username", None) or user)
+
+    @property
+    def tenant(self) -> str:
+        """The tenant of this request (raises 404 for a header naming another tenant)."""
+        if self._tenant is None:
+            requested = self.request.headers.get(TENANT_HEADER, "").strip() or None
+            self._tenant = self.service.resolve_tenant(self.user_name, requested)
+        return self._tenant
+
+    # -- input -------------------------------------------------------------------------
+
+    def body(self, model: type[B]) -> B:
+        """The JSON body as ``model``; `InvalidInputError` naming the first bad field."""
+        raw = self.request.body or b"{}"
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(
+                "body", f"is not valid JSON ({exc}).", hint="Send a JSON object."
+            ) from None
+        if not isinstance(data, dict):
+            raise InvalidInputError("body", "must be a JSON object.")
+        for name in data:
+            if name in SERVER_CHOSEN and not (name == "artifact_location" and data[name] is None):
+                raise _server_chosen(name)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise _invalid(exc, model) from None
+
+    def query(self, name: str, default: str | None = None) -> str | None:
+        value = self.get_query_argument(name, None)
+        return default if value in (None, "") else value
+
+    def query_list(self, name: str) -> list[str] | None:
+        """Comma-separated or repeated values (``?run_ids=a,b`` or ``?run_ids=a&run_ids=b``)."""
+        values = [
+            part.strip()
+            for raw in self.get_query_arguments(name)
+            for part in raw.split(",")
+            if part.strip()
+        ]
+        return values or None
+
+    def query_bool(self, name: str, default: bool = False) -> bool:
+        value = self.query(name)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes"):
+            return True
+        if value.lower() in ("0", "false", "no"):
+            return False
+        raise InvalidInputError(name, f"{value!r} is not a boolean.", hint="Use true or false.")
+
+    def query_int(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.query(name)
+        if value is None:
+            return default
+        if not re.fullmatch(r"\d{1,9}", value) or not low <= int(value) <= high:
+            raise InvalidInputError(name, f"{value!r} is not an integer in {low}..{high}.")
+        return int(value)
+
+    # -- output ------------------------------------------------------------------------
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        return await self.service.call(fn)
+
+    def reply(self, payload: Any, status: int = 200) -> None:
+        self.set_status(status)
+        if status == 204:
+            self.finish()
+            return
+        self.finish(json.dumps(_json_safe(_dump(payload))))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """The one mapping from errors to HTTP answers. Bodies never hold tracebacks."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        body: dict[str, Any]
+        if isinstance(exc, MatihError):
+            status_code = exc.http_status
+            body = {"message": exc.message}
+            if isinstance(exc, InvalidInputError):
+                body["field"] = exc.field
+            if exc.hint:
+                body["hint"] = exc.hint
+        elif isinstance(exc, web.HTTPError):
+            body = {"message": exc.log_message or exc.reason or _reason(status_code)}
+        else:
+            status_code = 500 if exc is not None else status_code
+            body = {"message": "Internal server error; the server log has the details."}
+        body = {"status": status_code, "error": _ERROR_NAMES.get(status_code, "error"), **body}
+        self.clear()
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, MatihError):
+            # Expected outcomes (bad input, not found, conflicts): one line, no traceback.
+            self.log.info(
+                "matih %s %s -> %s: %s",
+                self.request.method,
+                self.request.path,
+                value.http_status,
+                value.message,
+            )
+            return
+        super().log_exception(typ, value, tb)
+
+
+def _reason(status: int) -> str:
+    from http.client import responses
+
+    return responses.get(status, "Error")
+
+
+def _server_chosen(name: str) -> InvalidInputError:
+    return InvalidInputError(
+        name,
+        "is chosen by the server's configuration, not by the client.",
+        hint="Remove it from the request; administrators set c.MatihJupyter.tracking_uri "
+        "and artifact_root.",
+    )
+
+
+_UNION_TAGS = frozenset({"str", "int", "float", "bool"})
+
+
+def _invalid(exc: ValidationError, model: type[BaseModel]) -> InvalidInputError:
+    err = exc.errors()[0]
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, InvalidInputError):
+        return cause  # a core validator's own message, naming its own field
+    loc = [str(p) for p in err["loc"]]
+    # For a union pydantic appends the member type tried last; the field is what matters.
+    while len(loc) > 1 and loc[-1] in _UNION_TAGS:
+        loc.pop()
+    field = ".".join(loc) or "body"
+    if err["type"] == "extra_forbidden":
+        known = ", ".join(model.model_fields)
+        return InvalidInputError(field, "is not a known field.", hint=f"Known fields: {known}.")
+    if err["type"] == "missing":
+        return InvalidInputError(field, "is required.")
+    return InvalidInputError(field, f"{err['msg']}.")
+
+
+# -- identity ------------------------------------------------------------------------------
+
+
+class WhoAmIHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """The caller, their tenant and the store in use."""
+        self.reply(
+            {
+                "user": self.user_name,
+                "tenant_id": self.tenant,
+                "allowed_tenants": self.service.allowed_tenants(self.user_name),
+                "store": self.service.store.describe(),
+                "embedded_store": self.service.store.embedded,
+            }
+        )
+
+
+# -- experiments ---------------------------------------------------------------------------
+
+
+class ExperimentsHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        tenant = self.tenant
+        archived = self.query_bool("include_archived")
+        found = await self.call(
+            lambda: self.service.tracker.list_experiments(tenant, include_archived=archived)
+        )
+        self.reply({"experiments": found})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        tenant = self.tenant
+        config = self.body(ExperimentCreate)
+        exp = await self.call(lambda: self.service.tracker.create_experiment(config, tenant))
+        self.reply(exp, 201)
+
+
+class ExperimentHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, experiment_id: str) -> None:
+        tenant = self.tenant
+        self.reply(
+            await self.call(lambda: self.service.tracker.get_experiment(experiment_id, tenant))
+        )
+
+    @web.authenticated
+    @authorized
+    async def delete(self, experiment_id: str) -> None:
+        """Archive (MLflow's soft delete; ``POST .../restore`` undoes it)."""
+        tenant = self.tenant
+        self.reply(
+            await self.call(lambda: self.service.tracker.archive_experiment(experiment_id, tenant))
+        )
+
+
+class ExperimentRestoreHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, experiment_id: str) -> None:
+        tenant = self.tenant
+        self.reply(
+            await self.call(lambda: self.service.tracker.restore_experiment(experiment_id, tenant))
+        )
+
+
+class ExperimentRunsHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, experiment_id: str) -> None:
+        """Runs of one experiment: ``filter``, ``order_by``, ``max_results``, ``page_token``."""
+        tenant = self.tenant
+        filter_string = self.query("filter")
+        order_by = self.query_list("order_by")
+        max_results = self.query_int("max_results", 100, 1, 1000)
+        page_token = self.query("page_token")
+        include_deleted = self.query_bool("include_deleted")
+
+        def run() -> dict[str, Any]:
+            runs = self.service.tracker.list_runs(
+                tenant,
+                filter_string=filter_string,
+                order_by=order_by,
+                max_results=max_results,
+                page_token=page_token,
+                experiment_ids=[experiment_id],
+                include_deleted=include_deleted,
+            )
+            token = runs.next_page_token
+            # Some MLflow stores hand out the token as base64 bytes.
+            if isinstance(token, bytes):
+                token = token.decode("ascii")
+            return {"runs": list(runs), "next_page_token": token or None}
+
+        self.reply(await self.call(run))
+
+
+class RunsCreateHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Create a run (seed 001 quick start); log to it with ``/runs/{id}/...``."""
+        from ..core.tracker import RunConfig
+
+        tenant = self.tenant
+        req = self.body(RunCreate)
+        config = RunConfig(
+            run_name=req.name,
+            tenant_id=tenant,
+            user_id=self.user_name,
+            job_id=req.job_id,
+            tags=dict(req.tags),
+            description=req.description,
+            parent_run_id=req.parent_run_id,
+        )
+        run = await self.call(lambda: self.service.tracker.create_run(req.experiment_id, config))
+        self.reply(run, 201)
+
+
+class CompareHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Compare runs (seed 002 shape): ``run_ids`` and optional ``metrics``."""
+        tenant = self.tenant
+        run_ids = self.query_list("run_ids")
+        if not run_ids:
+            raise InvalidInputError("run_ids", "is required.", hint="Example: ?run_ids=a1b2,c3d4")
+        if len(run_ids) > MAX_RUNS_COMPARED:
+            raise InvalidInputError("run_ids", f"at most {MAX_RUNS_COMPARED} runs at once.")
+        metrics = self.query_list("metrics")
+
+        def run() -> dict[str, Any]:
+            tracker = self.service.tracker
+            runs = [tracker.get_run(r, tenant, include_artifacts=False) for r in run_ids]
+            keys = metrics or sorted({k for r in runs for k in r.metrics})
+            return {
+                "metrics": keys,
+                "runs": [
+                    {
+                        "run_id": r.id,
+                        "run_name": r.name,
+                        "status": r.status,
+                        "parameters": r.params,
+                        "metrics": {k: r.metrics.get(k) for k in keys},
+                    }
+                    for r in runs
+                ],
+            }
+
+        self.reply(await self.call(run))
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+class RunHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        tenant = self.tenant
+        self.reply(await self.call(lambda: self.service.tracker.get_run(run_id, tenant)))
+
+
+class RunMetricsHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        """Log a batch of metric values, each with its own step."""
+        tenant = self.tenant
+        req = self.body(MetricsBatch)
+        metrics = [m.model_dump(exclude_none=True) for m in req.metrics]
+        await self.call(lambda: self.service.tracker.log_batch(run_id, metrics, tenant_id=tenant))
+        self.reply({"run_id": run_id, "logged": len(metrics)})
+
+
+class MetricHistoryHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, key: str) -> None:
+        tenant = self.tenant
+        history = await self.call(
+            lambda: self.service.tracker.get_metric_history(run_id, key, tenant)
+        )
+        self.reply({"run_id": run_id, "key": key, "history": history})
+
+
+class RunParamsHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        """Log params (write-once: another value for a key is a 409)."""
+        tenant = self.tenant
+        req = self.body(ParamsBody)
+        await self.call(
+            lambda: self.service.tracker.log_batch(run_id, params=req.params, tenant_id=tenant)
+        )
+        self.reply({"run_id": run_id, "logged": len(req.params)})
+
+
+class RunEndHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        tenant = self.tenant
+        req = self.body(RunEnd)
+        self.reply(
+            await self.call(lambda: self.service.tracker.end_run(run_id, req.status, tenant))
+        )
+
+
+# -- models (seed 002) ---------------------------------------------------------------------
+
+
+class ModelsHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        tenant = self.tenant
+        stage, framework = self.query("stage"), self.query("framework")
+        found = await self.call(
+            lambda: self.service.registry.list_models(tenant, stage=stage, framework=framework)
+        )
+        self.reply({"models": found})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Register the model logged by an existing run (the browser cannot upload one)."""
+        tenant = self.tenant
+        req = self.body(ModelCreate)
+        user = self.user_name
+        model = await self.call(
+            lambda: self.service.registry.register_model(
+                tenant,
+                req.name,
+                None,
+                req.framework,
+                dict(req.metrics),
+                dict(req.parameters),
+                dict(req.tags),
+                description=req.description,
+                model_type=req.model_type,
+                run_id=req.run_id,
+                user_id=user,
+            )
+        )
+        self.reply(model, 201)
+
+
+class ModelHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, model_id: str) -> None:
+        tenant = self.tenant
+        self.reply(await self.call(lambda: _model(self.service, tenant, model_id)))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, model_id: str) -> None:
+        """Delete a model; ``?force=true`` also when a version is in production."""
+        tenant = self.tenant
+        force = self.query_bool("force")
+        await self.call(lambda: self.service.registry.delete_model(tenant, model_id, force=force))
+        self.reply(None, 204)
+
+
+class ModelVersionsHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, model_id: str) -> None:
+        tenant = self.tenant
+        versions = await self.call(lambda: self.service.registry.list_versions(tenant, model_id))
+        self.reply({"versions": versions})
+
+    @web.authenticated
+    @authorized
+    async def post(self, model_id: str) -> None:
+        tenant = self.tenant
+        req = self.body(VersionCreate)
+        user = self.user_name
+        model = await self.call(
+            lambda: self.service.registry.create_version(
+                tenant,
+                model_id,
+                None,
+                req.framework,
+                dict(req.metrics),
+                dict(req.parameters),
+                dict(req.tags),
+                run_id=req.run_id,
+                user_id=user,
+            )
+        )
+        self.reply(model, 201)
+
+
+class ModelStageHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, model_id: str) -> None:
+        """Move a version to a stage; a move the lifecycle forbids is a 409."""
+        tenant = self.tenant
+        req = self.body(StageChange)
+        user = self.user_name
+        self.reply(
+            await self.call(
+                lambda: self.service.registry.transition_stage(
+                    tenant, model_id, str(req.version), req.stage, reason=req.reason, user_id=user
+                )
+            )
+        )
+
+
+class ModelHistoryHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, model_id: str) -> None:
+        tenant = self.tenant
+        history = await self.call(lambda: self.service.registry.history(tenant, model_id))
+        self.reply({"model_id": model_id, "history": history})
+
+
+class ModelRollbackHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, model_id: str) -> None:
+        tenant = self.tenant
+        req = self.body(Rollback)
+        user = self.user_name
+        self.reply(
+            await self.call(
+                lambda: self.service.registry.rollback(
+                    tenant, model_id, reason=req.reason, user_id=user
+                )
+            )
+        )
+
+
+class ModelAliasHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, model_id: str, alias: str) -> None:
+        tenant = self.tenant
+        req = self.body(AliasSet)
+
+        def run() -> Any:
+            self.service.registry.set_alias(tenant, model_id, alias, str(req.version))
+            return _model(self.service, tenant, model_id)
+
+        self.reply(await self.call(run))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, model_id: str, alias: str) -> None:
+        tenant = self.tenant
+
+        def run() -> Any:
+            self.service.registry.delete_alias(tenant, model_id, alias)
+            return _model(self.service, tenant, model_id)
+
+        self.reply(await self.call(run))
+
+
+def _model(service: MatihService, tenant: str, model_id: str) -> Any:
+    """The tenant's model; a missing or foreign one is the registry's own NotFoundError
+    (`get_model` answers None for both, so both get this same message)."""
+    model = service.registry.get_model(tenant, model_id)
+    if model is None:
+        raise NotFoundError(f"Model '{model_id}' was not found for tenant '{tenant}'.")
+    return model
+
+
+# -- the route table -----------------------------------------------------------------------
+
+#: Every route, as an OpenAPI path template relative to ``{base_url}/matih/api/v1``.
+#: Order matters where templates overlap: ``/experiments/runs`` before ``/experiments/{id}``.
+ROUTES: list[tuple[str, type[MatihHandler]]] = [
+    ("/whoami", WhoAmIHandler),
+    ("/experiments", ExperimentsHandler),
+    ("/experiments/runs", RunsCreateHandler),
+    ("/experiments/compare", CompareHandler),
+    ("/experiments/{experiment_id}", ExperimentHandler),
+    ("/experiments/{experiment_id}/restore", ExperimentRestoreHandler),
+    ("/experiments/{experiment_id}/runs", ExperimentRunsHandler),
+    ("/runs/{run_id}", RunHandler),
+    ("/runs/{run_id}/metrics", RunMetricsHandler),
+    ("/runs/{run_id}/metrics/{key}", MetricHistoryHandler),
+    ("/runs/{run_id}/params", RunParamsHandler),
+    ("/runs/{run_id}/end", RunEndHandler),
+    ("/models", ModelsHandler),
+    ("/models/{model_id}", ModelHandler),
+    ("/models/{model_id}/versions", ModelVersionsHandler),
+    ("/models/{model_id}/stage", ModelStageHandler),
+    ("/models/{model_id}/history", ModelHistoryHandler),
+    ("/models/{model_id}/rollback", ModelRollbackHandler),
+    ("/models/{model_id}/aliases/{alias}", ModelAliasHandler),
+]
+
+#: Path parameters that may hold '/' (MLflow metric keys such as ``train/loss``).
+_PATH_PARAMS = {"key": ".+"}
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def route_methods(handler: type[MatihHandler]) -> list[str]:
+    """The HTTP methods a handler implements, upper case."""
+    return [
+        m.upper() for m in HTTP_METHODS if getattr(handler, m) is not getattr(web.RequestHandler, m)
+    ]
+
+
+def route_pattern(template: str) -> str:
+    """An OpenAPI path template as a tornado regex (``{x}`` -> a named group)."""
+    parts = re.split(r"(\{\w+\})", template)
+    out = []
+    for part in parts:
+        m = re.fullmatch(r"\{(\w+)\}", part)
+        out.append(f"(?P<{m[1]}>{_PATH_PARAMS.get(m[1], '[^/]+')})" if m else re.escape(part))
+    return "".join(out)
+
+
+def setup_handlers(web_app: Any, service: MatihService) -> None:
+    """Register every route of `ROUTES` under ``{base_url}/matih/api/v1``."""
+    base = url_path_join(web_app.settings["base_url"], API_PREFIX)
+    handlers = [
+        (url_path_join(base, route_pattern(template)) + "$", handler, {"service": service})
+        for template, handler in ROUTES
+    ]
+    web_app.add_handlers(".*$", handlers)

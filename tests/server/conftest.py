@@ -1,0 +1,142 @@
+"""A real Jupyter server (pytest-jupyter) with the matih extension on the test's store.
+
+Users authenticate with per-user tokens (`UserTokenIdentityProvider`), the way
+JupyterHub gives each request a named user; the server's own token is an anonymous user.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.auth import IdentityProvider, User
+from pytest_jupyter.jupyter_server import *  # noqa: F403
+from traitlets import Dict
+from traitlets.config import Config
+
+SERVER_TOKEN = "server-token-for-tests"
+USER_TOKENS = {
+    "alice-token": "alice",  # no user_tenants entry: the configured tenant, acme-corp
+    "bob-token": "bob",  # globex only
+    "carol-token": "carol",  # both tenants, acme-corp by default
+    "dave-token": "Dave.Smith",  # for tenant_from_user
+}
+
+
+class UserTokenIdentityProvider(IdentityProvider):
+    """Maps a token to a named user, like JupyterHub's per-user API tokens."""
+
+    user_tokens = Dict(config=True)
+
+    async def get_user_token(self, handler: Any) -> User | None:
+        name = self.user_tokens.get(self.get_token(handler) or "")
+        if name:
+            return User(username=name)
+        return await super().get_user_token(handler)
+
+
+@pytest.fixture
+def matih_config(tracking_uri: str, store_dir: Path) -> dict[str, Any]:
+    """``c.MatihJupyter`` for the test server; tests may override it."""
+    return {
+        "tenant_id": "acme-corp",
+        "user_tenants": {"bob": ["globex"], "carol": ["acme-corp", "globex"]},
+        "tracking_uri": tracking_uri,
+        "artifact_root": (store_dir / "artifacts").as_uri(),
+    }
+
+
+@pytest.fixture
+def jp_server_config(matih_config: dict[str, Any]) -> Config:
+    return Config(
+        {
+            "ServerApp": {
+                "jpserver_extensions": {
+                    "matih_jupyter": True,
+                    "jupyter_server_terminals": False,
+                },
+                "allow_unauthenticated_access": False,
+                "identity_provider_class": UserTokenIdentityProvider,
+            },
+            "IdentityProvider": {"token": SERVER_TOKEN},
+            "UserTokenIdentityProvider": {"user_tokens": USER_TOKENS},
+            "MatihJupyter": matih_config,
+        }
+    )
+
+
+class Reply:
+    """A response: status, parsed JSON body (or None), raw body, headers."""
+
+    def __init__(self, response: Any) -> None:
+        self.status: int = response.code
+        self.raw: bytes = response.body or b""
+        self.headers = response.headers
+        try:
+            self.json: Any = json.loads(self.raw) if self.raw else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self) -> str:
+        return f"<Reply {self.status} {self.raw[:300]!r}>"
+
+
+Api = Callable[..., Awaitable[Reply]]
+
+
+@pytest.fixture
+def api(jp_fetch: Any) -> Api:
+    """``await api("POST", "experiments", body={...}, user="bob", tenant="globex")``.
+
+    ``user`` picks a token from USER_TOKENS by name (None: the server token; "" sends no
+    credentials at all). Never raises for HTTP errors: check ``.status``.
+    """
+    by_name = {name: token for token, name in USER_TOKENS.items()}
+
+    async def call(
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: str | None = "alice",
+        tenant: str | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        raw_body: bytes | None = None,
+        request_timeout: float = 60,
+    ) -> Reply:
+        hdrs = dict(headers or {})
+        if user == "":
+            hdrs.setdefault("Authorization", "")
+        elif user is not None:
+            hdrs.setdefault("Authorization", f"token {by_name[user]}")
+        if tenant is not None:
+            hdrs["X-Tenant-ID"] = tenant
+        kwargs: dict[str, Any] = {}
+        if raw_body is not None:
+            kwargs["body"] = raw_body
+        elif body is not None:
+            kwargs["body"] = json.dumps(body)
+        elif method in ("POST", "PUT"):
+            kwargs["body"] = b""
+        if body is not None or raw_body is not None:
+            hdrs.setdefault("Content-Type", "application/json")
+        response = await jp_fetch(
+            "matih/api/v1",
+            path,
+            method=method,
+            headers=hdrs,
+            params=params,
+            raise_error=False,
+            request_timeout=request_timeout,
+            **kwargs,
+        )
+        reply = Reply(response)
+        # No error body may carry a traceback, whatever went wrong.
+        assert b"Traceback" not in reply.raw and b'File "' not in reply.raw, reply
+        return reply
+
+    return call
