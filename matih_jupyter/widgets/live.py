@@ -127,7 +127,8 @@ class LiveMetricsPlot:
         self.history: dict[str, list[tuple[int, int, float]]] = {}  # key -> (step, ts, value)
         self.redraws = 0
         self.polls = 0
-        self.busy_seconds = 0.0
+        self.busy_seconds = 0.0  # CPU seconds the poller spent (polling + drawing)
+        self.max_iteration_seconds = 0.0
         self.png: bytes = b""
         self.final_png: bytes | None = None
         self._lock = threading.RLock()
@@ -243,6 +244,7 @@ class LiveMetricsPlot:
                 self.errors.show(exc)
             spent = time.thread_time() - cpu
             self.busy_seconds += spent
+            self.max_iteration_seconds = max(self.max_iteration_seconds, spent)
             # Rise at once on an expensive iteration, decay slowly: the budget holds even
             # when a redraw costs more than the ones before it.
             cost = spent if spent > cost else 0.8 * cost + 0.2 * spent

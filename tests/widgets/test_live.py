@@ -165,4 +165,7 @@ def test_default_budget_throttles_redraws(tracker, exp_name):
     plot.finish()
     assert plot.redraws >= 2  # the first frame and at least one while logging
     assert plot.redraws <= wall / plot.interval + 2
-    assert plot.busy_seconds / wall < plot.max_cpu_fraction * 2
+    # The budget is paid after each iteration, so it can be exceeded by at most the cost of
+    # the last one (the poller cannot know what a redraw costs before doing it).
+    budget = plot.max_cpu_fraction * wall + plot.max_iteration_seconds
+    assert plot.busy_seconds <= budget * 1.1, (plot.busy_seconds, budget, plot.polls)
