@@ -80,3 +80,18 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext matih_jupyter``: register the ``%matih_*`` magics (MLflow is imported by
+    the first magic that needs it, not here)."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext matih_jupyter``: remove the magics, ending runs they left open."""
+    from .magics import unload_ipython_extension as unload
+
+    unload(ipython)
