@@ -85,8 +85,6 @@ TAG_EPOCH = "matih.epoch"
 TAG_TX = "matih.tx."
 TAG_HOOKS = "matih.hooks."
 TAG_CURRENT = "matih.current"
-TAG_VERSIONS = "matih.versions"
-TAG_CURRENT_VERSION = "matih.current_version"
 TAG_LINEAGE = "matih.production_lineage"
 TAG_LOCK_OF = "matih.lock_of"
 
@@ -209,6 +207,13 @@ class ModelRegistry:
     @property
     def _client(self) -> Any:
         return self.tracker.client
+
+    @property
+    def _writer(self) -> Any:
+        """MLflow's registry client under `MlflowClient`: the same calls without the
+        prompt check `MlflowClient` adds to each write (one extra read per write)."""
+        get = getattr(self._client, "_get_registry_client", None)
+        return get() if callable(get) else self._client
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -694,6 +699,7 @@ class ModelRegistry:
                     )
                     stages = {v: snap.stage(v) for v in snap.versions}
                     ops = [["v", version, TAG_STAGE, "development"], *self._model_ops(snap, stages)]
+                    ops = self._prune(snap, ops)
                     return _Plan([record], ops, [], [version])
 
                 self._transact(tenant, name, full, plan, retries=_REGISTER_RETRIES)
@@ -834,7 +840,7 @@ class ModelRegistry:
         e = snap.epoch
         try:
             with mf.translate_errors(f"claiming epoch {e + 1} of '{snap.full}'"):
-                self._client.rename_registered_model(
+                self._writer.rename_registered_model(
                     self._ticket(snap.full, e), self._ticket(snap.full, e + 1)
                 )
         except MatihError:
@@ -886,7 +892,7 @@ class ModelRegistry:
         return f"{TAG_TX}{epoch:08d}"
 
     def _set_model_tag(self, full: str, key: str, value: str) -> None:
-        self._retrying(f"tagging '{full}'", self._client.set_registered_model_tag, full, key, value)
+        self._retrying(f"tagging '{full}'", self._writer.set_registered_model_tag, full, key, value)
 
     def _retrying(
         self, what: str, call: Callable[..., Any], *args: Any, ignore_missing: bool = False
@@ -911,7 +917,7 @@ class ModelRegistry:
     def _apply(self, full: str, ops: Sequence[Sequence[str]]) -> None:
         """Apply recorded writes. Each sets a key to a fixed value, so applying twice (a
         recovery racing the writer) ends in the same state."""
-        client = self._client
+        client = self._writer
         for op in ops:
             kind = op[0]
             if kind == "v":
@@ -978,11 +984,26 @@ class ModelRegistry:
         summary = self._summary(snap, stages)
         return [
             ["m", TAG_CURRENT, _dumps(summary)],
-            ["m", TAG_CURRENT_VERSION, str(summary.get("version", ""))],
             ["m", TAG_STAGE, str(summary.get("stage", "development"))],
             ["m", TAG_FRAMEWORK, str(summary.get("framework", ""))],
-            ["m", TAG_VERSIONS, _dumps(summary.get("versions", []))],
         ]
+
+    @staticmethod
+    def _prune(snap: _Snapshot, ops: list[list[str]]) -> list[list[str]]:
+        """Drop writes that would not change anything (each write costs a commit)."""
+        out = []
+        for op in ops:
+            kind = op[0]
+            if kind == "v" and snap.versions[op[1]].tags.get(op[2]) == op[3]:
+                continue
+            if kind == "m" and snap.tags.get(op[1]) == op[2]:
+                continue
+            if kind == "a" and snap.aliases.get(op[1]) == op[2]:
+                continue
+            if kind == "d" and op[1] not in snap.aliases:
+                continue
+            out.append(op)
+        return out
 
     # -- transitions -------------------------------------------------------------------
 
@@ -1067,7 +1088,7 @@ class ModelRegistry:
             ops.append(["d", "staging"])
         ops.append(["m", TAG_LINEAGE, _dumps(lineage[-100:])])
         ops.extend(self._model_ops(snap, stages))
-        return _Plan(records, ops, payloads, [m[0] for m in moves])
+        return _Plan(records, self._prune(snap, ops), payloads, [m[0] for m in moves])
 
     def transition_stage(
         self,
