@@ -76,8 +76,11 @@ export function runDuration(
   return Math.max(0, (now - start) / 1000);
 }
 
-/** A short local date and time. */
-export function formatTime(iso: string | null | undefined): string {
+/** A short local time (with the date when not today); the full date goes in a tooltip. */
+export function formatTime(
+  iso: string | null | undefined,
+  now: Date = new Date()
+): string {
   if (!iso) {
     return '';
   }
@@ -85,13 +88,16 @@ export function formatTime(iso: string | null | undefined): string {
   if (isNaN(d.getTime())) {
     return iso;
   }
-  return d.toLocaleString(undefined, {
-    month: 'short',
-    day: 'numeric',
+  const time = d.toLocaleTimeString(undefined, {
     hour: '2-digit',
     minute: '2-digit',
-    second: '2-digit'
+    second: '2-digit',
+    hour12: false
   });
+  if (d.toDateString() === now.toDateString()) {
+    return time;
+  }
+  return `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
 
 /** A metric value in at most 4 significant digits. */

@@ -23,61 +23,65 @@ function RunsTable(props: { model: ExperimentsModel }): JSX.Element {
   }
   const metrics = keyMetrics(runs);
   return (
-    <table className="matih-table matih-runs">
-      <thead>
-        <tr>
-          <th title="Select runs to compare">⇄</th>
-          <th>Run</th>
-          <th>Status</th>
-          <th>Start</th>
-          <th>Duration</th>
-          {metrics.map(k => (
-            <th key={k} title={k}>
-              {k}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {runs.map((run: IRun) => (
-          <tr
-            key={run.id}
-            data-run-id={run.id}
-            data-status={run.status}
-            className={
-              (model.selectedRunIds.has(run.id) ? 'matih-selected ' : '') +
-              (model.highlightedRunId === run.id ? 'matih-highlight' : '')
-            }
-          >
-            <td>
-              <input
-                type="checkbox"
-                aria-label={`Compare ${run.name ?? run.id}`}
-                checked={model.selectedRunIds.has(run.id)}
-                onChange={() => void model.toggleRun(run.id)}
-              />
-            </td>
-            <td className="matih-run-name" title={run.id}>
-              {run.name ?? run.id.slice(0, 8)}
-            </td>
-            <td>
-              <span
-                className={`matih-status matih-status-${run.status.toLowerCase()}`}
-              >
-                {run.status}
-              </span>
-            </td>
-            <td>{formatTime(run.start_time)}</td>
-            <td>{formatDuration(runDuration(run))}</td>
+    <div className="matih-scroll">
+      <table className="matih-table matih-runs">
+        <thead>
+          <tr>
+            <th title="Select runs to compare">⇄</th>
+            <th>Run</th>
+            <th>Status</th>
+            <th>Start</th>
+            <th>Duration</th>
             {metrics.map(k => (
-              <td key={k} className="matih-metric" data-metric={k}>
-                {formatMetric(run.metrics[k])}
-              </td>
+              <th key={k} title={k}>
+                {k}
+              </th>
             ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {runs.map((run: IRun) => (
+            <tr
+              key={run.id}
+              data-run-id={run.id}
+              data-status={run.status}
+              className={
+                (model.selectedRunIds.has(run.id) ? 'matih-selected ' : '') +
+                (model.highlightedRunId === run.id ? 'matih-highlight' : '')
+              }
+            >
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Compare ${run.name ?? run.id}`}
+                  checked={model.selectedRunIds.has(run.id)}
+                  onChange={() => void model.toggleRun(run.id)}
+                />
+              </td>
+              <td className="matih-run-name" title={run.id}>
+                {run.name ?? run.id.slice(0, 8)}
+              </td>
+              <td>
+                <span
+                  className={`matih-status matih-status-${run.status.toLowerCase()}`}
+                >
+                  {run.status}
+                </span>
+              </td>
+              <td title={new Date(run.start_time).toString()}>
+                {formatTime(run.start_time)}
+              </td>
+              <td>{formatDuration(runDuration(run))}</td>
+              {metrics.map(k => (
+                <td key={k} className="matih-metric" data-metric={k}>
+                  {formatMetric(run.metrics[k])}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -89,24 +89,15 @@ function VersionRow(props: {
   };
   const metrics = Object.entries(v.metrics).slice(0, 3);
   return (
-    <tr data-version={v.version} data-stage={v.stage}>
-      <td>v{v.version}</td>
-      <td>
+    <li className="matih-version" data-version={v.version} data-stage={v.stage}>
+      <div className="matih-version-head">
+        <span className="matih-name">v{v.version}</span>
         <StageBadge stage={v.stage} />
         {v.aliases.map(a => (
           <span key={a} className="matih-alias" title="Alias">
             @{a}
           </span>
         ))}
-      </td>
-      <td className="matih-version-metrics">
-        {metrics.map(([k, val]) => (
-          <span key={k}>
-            {k}={formatMetric(val)}{' '}
-          </span>
-        ))}
-      </td>
-      <td>
         {v.run_id ? (
           <a
             className="matih-run-link"
@@ -119,11 +110,18 @@ function VersionRow(props: {
           >
             run {v.run_id.slice(0, 8)}
           </a>
-        ) : (
-          ''
-        )}
-      </td>
-      <td className="matih-actions">
+        ) : null}
+      </div>
+      {metrics.length > 0 && (
+        <div className="matih-version-metrics">
+          {metrics.map(([k, val]) => (
+            <span key={k}>
+              {k}={formatMetric(val)}
+            </span>
+          ))}
+        </div>
+      )}
+      <div className="matih-actions">
         {allowedMoves(v.stage).map(target => (
           <button
             key={target}
@@ -134,8 +132,8 @@ function VersionRow(props: {
             {moveLabel(v.stage, target)}
           </button>
         ))}
-      </td>
-    </tr>
+      </div>
+    </li>
   );
 }
 
@@ -212,27 +210,16 @@ function ModelsView(props: {
               </button>
             )}
           </div>
-          <table className="matih-table matih-versions">
-            <thead>
-              <tr>
-                <th>Version</th>
-                <th>Stage</th>
-                <th>Metrics</th>
-                <th>Run</th>
-                <th>Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {model.versions.map(v => (
-                <VersionRow
-                  key={v.version}
-                  model={model}
-                  version={v}
-                  onOpenRun={props.onOpenRun}
-                />
-              ))}
-            </tbody>
-          </table>
+          <ul className="matih-versions">
+            {model.versions.map(v => (
+              <VersionRow
+                key={v.version}
+                model={model}
+                version={v}
+                onOpenRun={props.onOpenRun}
+              />
+            ))}
+          </ul>
           <h4>Transition history</h4>
           {model.history.length === 0 ? (
             <div className="matih-empty">No transitions yet.</div>
