@@ -32,6 +32,7 @@ lint: install
 	$(PY) -m ruff check matih_jupyter tests benchmarks
 	$(PY) -m ruff format --check matih_jupyter tests benchmarks
 	$(PY) -m mypy
+	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm lint:check
 
 ## Every test: lint, types, then the whole pytest suite.
 test: lint

@@ -56,7 +56,7 @@ export interface IRun {
   lifecycle_stage?: string;
 }
 
-/** GET /experiments/{id}/runs */
+/** GET /experiments/{experiment_id}/runs */
 export interface IRunList {
   runs: IRun[];
   next_page_token: string | null;
@@ -70,7 +70,7 @@ export interface IMetricPoint {
   timestamp: number;
 }
 
-/** GET /runs/{id}/metrics/{key} */
+/** GET /runs/{run_id}/metrics/{key} */
 export interface IMetricHistory {
   run_id: string;
   key: string;
@@ -138,8 +138,6 @@ export interface ITransition {
   user_id: string;
   timestamp: string;
   reason: string | null;
-  epoch?: number;
-  hook_failures?: string[];
 }
 
 /** JSON error body of every failed call. */
@@ -198,12 +196,12 @@ export class MatihClient {
     return res.experiments;
   }
 
-  /** GET /experiments/{id} */
+  /** GET /experiments/{experiment_id} */
   getExperiment(experimentId: string): Promise<IExperiment> {
     return this.request('GET', ['experiments', experimentId]);
   }
 
-  /** GET /experiments/{id}/runs */
+  /** GET /experiments/{experiment_id}/runs */
   listRuns(
     experimentId: string,
     options: {
@@ -230,12 +228,12 @@ export class MatihClient {
     });
   }
 
-  /** GET /runs/{id} */
+  /** GET /runs/{run_id} */
   getRun(runId: string): Promise<IRun> {
     return this.request('GET', ['runs', runId]);
   }
 
-  /** GET /runs/{id}/metrics/{key} */
+  /** GET /runs/{run_id}/metrics/{key} */
   async metricHistory(runId: string, key: string): Promise<IMetricPoint[]> {
     // Keys may hold '/' (train/loss): the server route accepts it unescaped.
     const res = await this.request<IMetricHistory>('GET', [
@@ -257,12 +255,12 @@ export class MatihClient {
     return res.models;
   }
 
-  /** GET /models/{id} */
+  /** GET /models/{model_id} */
   getModel(modelId: string): Promise<IModel> {
     return this.request('GET', ['models', modelId]);
   }
 
-  /** GET /models/{id}/versions */
+  /** GET /models/{model_id}/versions */
   async listVersions(modelId: string): Promise<IModelVersion[]> {
     const res = await this.request<{ versions: IModelVersion[] }>('GET', [
       'models',
@@ -272,7 +270,7 @@ export class MatihClient {
     return res.versions;
   }
 
-  /** GET /models/{id}/history */
+  /** GET /models/{model_id}/history */
   async history(modelId: string): Promise<ITransition[]> {
     const res = await this.request<{ history: ITransition[] }>('GET', [
       'models',
@@ -282,7 +280,7 @@ export class MatihClient {
     return res.history;
   }
 
-  /** PUT /models/{id}/stage */
+  /** PUT /models/{model_id}/stage */
   transitionStage(
     modelId: string,
     version: string,
@@ -294,21 +292,21 @@ export class MatihClient {
     });
   }
 
-  /** POST /models/{id}/rollback */
+  /** POST /models/{model_id}/rollback */
   rollback(modelId: string, reason?: string): Promise<unknown> {
     return this.request('POST', ['models', modelId, 'rollback'], {
       body: { reason: reason || null }
     });
   }
 
-  /** PUT /models/{id}/aliases/{alias} */
+  /** PUT /models/{model_id}/aliases/{alias} */
   setAlias(modelId: string, alias: string, version: string): Promise<IModel> {
     return this.request('PUT', ['models', modelId, 'aliases', alias], {
       body: { version }
     });
   }
 
-  /** DELETE /models/{id}/aliases/{alias} */
+  /** DELETE /models/{model_id}/aliases/{alias} */
   deleteAlias(modelId: string, alias: string): Promise<IModel> {
     return this.request('DELETE', ['models', modelId, 'aliases', alias]);
   }

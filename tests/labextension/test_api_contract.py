@@ -1,0 +1,68 @@
+"""The TypeScript client mirrors the OpenAPI file: same routes, same fields.
+
+`labextension/src/api.ts` documents each call with its route (``/** GET /whoami */``) and
+declares one interface per schema. Checking both against ``openapi.yaml`` catches a route or
+a field renamed on one side only, without a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+API_TS = (ROOT / "labextension" / "src" / "api.ts").read_text()
+OPENAPI = yaml.safe_load((ROOT / "matih_jupyter" / "server" / "openapi.yaml").read_text())
+
+#: TypeScript interface -> OpenAPI schema it mirrors.
+MIRRORS = {
+    "IWhoAmI": "WhoAmI",
+    "IExperiment": "Experiment",
+    "IRun": "Run",
+    "IMetricPoint": "MetricPoint",
+    "ICompareResult": "Comparison",
+    "IModel": "ModelMetadata",
+    "IModelVersion": "ModelVersionInfo",
+    "ITransition": "TransitionRecord",
+}
+
+
+def _ts_routes() -> set[tuple[str, str]]:
+    found = re.findall(r"/\*\* (GET|POST|PUT|DELETE) (/[\w/{}]+) \*/", API_TS)
+    return {(m, p) for m, p in found}
+
+
+def _ts_fields(interface: str) -> set[str]:
+    m = re.search(rf"export interface {interface} \{{(.*?)\n\}}", API_TS, re.S)
+    assert m, f"interface {interface} not found in api.ts"
+    # Top-level members only (two-space indent); nested object members are deeper.
+    return set(re.findall(r"^  (\w+)\??:", m[1], re.M))
+
+
+def _schema(name: str) -> dict:
+    schema = OPENAPI["components"]["schemas"][name]
+    if "allOf" in schema:
+        merged: dict = {"properties": {}}
+        for part in schema["allOf"]:
+            part = _schema(part["$ref"].rsplit("/", 1)[1]) if "$ref" in part else part
+            merged["properties"].update(part.get("properties", {}))
+        return merged
+    return schema
+
+
+def test_every_client_route_is_in_the_openapi_file() -> None:
+    routes = _ts_routes()
+    assert len(routes) >= 12, routes
+    spec = {(m.upper(), p) for p, ops in OPENAPI["paths"].items() for m in ops if m != "parameters"}
+    missing = sorted(routes - spec)
+    assert not missing, f"api.ts calls routes the OpenAPI file lacks: {missing}"
+
+
+@pytest.mark.parametrize("interface", sorted(MIRRORS))
+def test_client_types_mirror_the_openapi_schemas(interface: str) -> None:
+    props = set(_schema(MIRRORS[interface]).get("properties", {}))
+    assert props, f"schema {MIRRORS[interface]} has no properties"
+    assert _ts_fields(interface) == props
