@@ -14,6 +14,8 @@ All routes are declared in `ROUTES` (mirrored by ``openapi.yaml``). Every handle
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -484,16 +486,19 @@ class ModelsHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        """Register the model logged by an existing run (the browser cannot upload one)."""
+        """Register a model sent as ONNX (the only format the server parses safely)."""
         tenant = self.tenant
         req = self.body(ModelCreate)
+        model = _onnx_bytes(req.framework, req.onnx_model)
         user = self.user_name
-        model = await self.call(
-            lambda: self.service.registry.register_model(
+
+        def run() -> Any:
+            _check_onnx(model)
+            return self.service.registry.register_model(
                 tenant,
                 req.name,
-                None,
-                req.framework,
+                model,
+                "onnx",
                 dict(req.metrics),
                 dict(req.parameters),
                 dict(req.tags),
@@ -502,8 +507,9 @@ class ModelsHandler(MatihHandler):
                 run_id=req.run_id,
                 user_id=user,
             )
-        )
-        self.reply(model, 201)
+
+        created = await self.call(run)
+        self.reply(created, 201)
 
 
 class ModelHandler(MatihHandler):
@@ -536,21 +542,25 @@ class ModelVersionsHandler(MatihHandler):
     async def post(self, model_id: str) -> None:
         tenant = self.tenant
         req = self.body(VersionCreate)
+        model = _onnx_bytes(req.framework, req.onnx_model)
         user = self.user_name
-        model = await self.call(
-            lambda: self.service.registry.create_version(
+
+        def run() -> Any:
+            _check_onnx(model)
+            return self.service.registry.create_version(
                 tenant,
                 model_id,
-                None,
-                req.framework,
+                model,
+                "onnx",
                 dict(req.metrics),
                 dict(req.parameters),
                 dict(req.tags),
                 run_id=req.run_id,
                 user_id=user,
             )
-        )
-        self.reply(model, 201)
+
+        created = await self.call(run)
+        self.reply(created, 201)
 
 
 class ModelStageHandler(MatihHandler):
@@ -561,13 +571,17 @@ class ModelStageHandler(MatihHandler):
         tenant = self.tenant
         req = self.body(StageChange)
         user = self.user_name
-        self.reply(
-            await self.call(
-                lambda: self.service.registry.transition_stage(
-                    tenant, model_id, str(req.version), req.stage, reason=req.reason, user_id=user
-                )
+
+        def run() -> Any:
+            from ..core.registry.types import validate_stage
+
+            # Checked first so a 400 names the body's field ("stage"), not the core's.
+            stage = validate_stage(req.stage, "stage")
+            return self.service.registry.transition_stage(
+                tenant, model_id, str(req.version), stage, reason=req.reason, user_id=user
             )
-        )
+
+        self.reply(await self.call(run))
 
 
 class ModelHistoryHandler(MatihHandler):
@@ -618,6 +632,43 @@ class ModelAliasHandler(MatihHandler):
             return _model(self.service, tenant, model_id)
 
         self.reply(await self.call(run))
+
+
+def _onnx_bytes(framework: str, encoded: str | None) -> bytes:
+    """The ONNX model of a registration request, as bytes (never a path: the core would
+    read a path from the server's disk)."""
+    if framework.strip().lower() != "onnx":
+        raise InvalidInputError(
+            "framework",
+            f"{framework!r} models cannot be registered over REST.",
+            hint="The server only parses ONNX (a protobuf: no code runs). Send the model as "
+            "onnx_model, or register scikit-learn/pytorch models from a notebook "
+            "(ModelRegistry.register_model).",
+        )
+    if not encoded:
+        raise InvalidInputError(
+            "onnx_model", "is required.", hint="Send the .onnx file's bytes, base64-encoded."
+        )
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInputError(
+            "onnx_model", "is not base64.", hint="Send the .onnx file's bytes, base64-encoded."
+        ) from None
+
+
+def _check_onnx(data: bytes) -> None:
+    """Check that ``data`` parses as an ONNX model (in a worker thread: it may be large)."""
+    try:
+        import onnx
+    except ImportError:
+        return  # the registry explains which packages to install
+    try:
+        onnx.load_model_from_string(data)
+    except Exception:
+        raise InvalidInputError(
+            "onnx_model", "is not an ONNX model.", hint="Send the .onnx file's bytes, base64."
+        ) from None
 
 
 def _model(service: MatihService, tenant: str, model_id: str) -> Any:

@@ -78,12 +78,22 @@ class RunEnd(_Body):
     status: StrictStr = "FINISHED"
 
 
+#: Largest ONNX model accepted in one request (base64 text, about 4/3 of the bytes).
+MAX_ONNX_BASE64 = 64 * 1024 * 1024
+
+
 class ModelCreate(_Body):
-    """``POST /models``: register the model a run has logged (under ``model``)."""
+    """``POST /models``: register a model sent as ONNX (base64).
+
+    ONNX is a protobuf: the server parses it without running code. Pickled formats
+    (scikit-learn, pytorch) are never loaded by the server; register those from a
+    notebook. ``run_id`` logs the model into that run of the tenant.
+    """
 
     name: StrictStr
-    run_id: StrictStr = Field(..., min_length=1, max_length=64)
-    framework: StrictStr
+    framework: StrictStr = "onnx"
+    onnx_model: StrictStr | None = Field(default=None, max_length=MAX_ONNX_BASE64)
+    run_id: StrictStr | None = Field(default=None, min_length=1, max_length=64)
     metrics: dict[str, StrictFloat | StrictInt] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
     tags: dict[str, StrictStr] = Field(default_factory=dict)
@@ -92,10 +102,11 @@ class ModelCreate(_Body):
 
 
 class VersionCreate(_Body):
-    """``POST /models/{model_id}/versions``: a new version from a run's logged model."""
+    """``POST /models/{model_id}/versions``: a new version, sent as ONNX (base64)."""
 
-    run_id: StrictStr = Field(..., min_length=1, max_length=64)
-    framework: StrictStr
+    framework: StrictStr = "onnx"
+    onnx_model: StrictStr | None = Field(default=None, max_length=MAX_ONNX_BASE64)
+    run_id: StrictStr | None = Field(default=None, min_length=1, max_length=64)
     metrics: dict[str, StrictFloat | StrictInt] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
     tags: dict[str, StrictStr] = Field(default_factory=dict)
