@@ -79,6 +79,12 @@ def exp_name() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _private_matih_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own MATIH_HOME (embedded store, spool), never ~/.matih."""
+    monkeypatch.setenv("MATIH_HOME", str(tmp_path_factory.mktemp("matih-home")))
+
+
+@pytest.fixture(autouse=True)
 def _no_global_mlflow_leak():
     """Tests must not depend on MLflow's process-global tracking URI."""
     before = os.environ.get("MLFLOW_TRACKING_URI")

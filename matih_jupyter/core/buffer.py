@@ -7,9 +7,10 @@ fails, or is interrupted (``KeyboardInterrupt``), it goes back to the front of t
 
 Failures are sorted in two kinds:
 
-* transient (the backend is unreachable): the data stays queued and is retried with
-  back-off; ``flush()`` raises `LoggingError` with the count still pending if it cannot
-  finish in time;
+* transient (the backend is unreachable): with a spool (see `spool.Spool`) the data moves
+  to a durable local file at once and is replayed, exactly once, when the backend answers
+  again; without one it stays queued in memory and is retried with back-off. Either way
+  ``flush()`` raises `LoggingError` with the count still pending instead of hanging;
 * permanent (MLflow refused the batch): the refused items are kept on the error
   (``LoggingError.dropped``) and the error is raised at the caller's next logging call or
   flush, so it never lives only in a log.
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import BackendUnavailableError, LoggingError, MatihError
+from .spool import Spool
 
 MAX_METRICS = 1000
 MAX_PARAMS = 100
@@ -36,6 +38,7 @@ MAX_BYTES = 900_000
 MetricItem = tuple[str, float, int, int]  # key, value, timestamp ms, step
 KVItem = tuple[str, str]
 Sender = Callable[[list[MetricItem], list[KVItem], list[KVItem]], None]
+Terminator = Callable[[str, int], None]
 
 
 class BatchWriter:
@@ -48,6 +51,10 @@ class BatchWriter:
         name: Thread name, for debugging.
         on_tick: Called by the writer thread about every ``tick_interval`` seconds
             (heartbeats).
+        spool: Where batches go while the backend is unreachable; None keeps them in memory.
+        terminate: Ends the run (status, end time ms); used for an end spooled while the
+            backend was unreachable.
+        start: Start the writer thread (False for a one-off replay on the caller's thread).
     """
 
     def __init__(
@@ -58,8 +65,13 @@ class BatchWriter:
         name: str = "matih-writer",
         on_tick: Callable[[], None] | None = None,
         tick_interval: float = 30.0,
+        spool: Spool | None = None,
+        terminate: Terminator | None = None,
+        start: bool = True,
     ) -> None:
         self._send = send
+        self.spool = spool
+        self._terminate = terminate
         self._interval = interval
         self.metrics: deque[MetricItem] = deque()
         self.params: deque[KVItem] = deque()
@@ -67,6 +79,7 @@ class BatchWriter:
         self._send_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
+        self._stop_after_drain = False
         self._permanent: LoggingError | None = None
         self._transient: BaseException | None = None
         self._on_tick = on_tick
@@ -74,7 +87,8 @@ class BatchWriter:
         self._last_tick = time.monotonic()
         self.points_sent = 0
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
+        if start:
+            self._thread.start()
 
     # -- caller side -------------------------------------------------------------------
 
@@ -84,8 +98,19 @@ class BatchWriter:
         return self._permanent is not None
 
     @property
-    def pending(self) -> int:
+    def queued(self) -> int:
+        """Items waiting in memory."""
         return len(self.metrics) + len(self.params) + len(self.tags)
+
+    @property
+    def spooled(self) -> int:
+        """Items waiting in the durable spool."""
+        return self.spool.items if self.spool is not None else 0
+
+    @property
+    def pending(self) -> int:
+        """Items not yet written to MLflow (in memory or spooled)."""
+        return self.queued + self.spooled
 
     @property
     def backend_error(self) -> BaseException | None:
@@ -105,7 +130,9 @@ class BatchWriter:
     def flush(self, timeout: float | None = 60.0) -> None:
         """Write everything queued now; raise `LoggingError` if that is not possible.
 
-        Runs on the caller's thread. Transient failures are retried until ``timeout``.
+        Runs on the caller's thread. With a spool, an unreachable backend is answered at
+        once: the items go to the spool and the error says so. Without one, transient
+        failures are retried until ``timeout``.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.2
@@ -116,26 +143,50 @@ class BatchWriter:
                     break
                 except BackendUnavailableError as exc:
                     self._transient = exc
+                    if self.spool is not None:
+                        raise self._unreachable() from None
             if deadline is not None and time.monotonic() + delay > deadline:
-                raise LoggingError(
-                    f"{self.pending} logged items could not be written: the MLflow backend "
-                    "is unreachable.",
-                    hint="They are kept in memory; call flush() again when the backend is back.",
-                    pending=self.pending,
-                )
+                raise self._unreachable()
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
         self.raise_failure()
 
+    def _unreachable(self) -> LoggingError:
+        if self.spool is not None:
+            where = (
+                f"They are saved in {self.spool.path} and will be sent when the backend "
+                "answers again (by this process, or the next one that starts a tracker)."
+            )
+        else:
+            where = "They are kept in memory; call flush() again when the backend is back."
+        return LoggingError(
+            f"{self.pending} logged items could not be written: the MLflow backend is unreachable.",
+            hint=where,
+            pending=self.pending,
+        )
+
+    def spool_end(self, status: str, end_time: int) -> None:
+        """Record, durably, that the run ended while the backend was unreachable; the
+        writer thread keeps trying and ends the run in MLflow once it answers."""
+        if self.spool is None:
+            raise RuntimeError("no spool")
+        with self._send_lock:
+            self._spill()
+            self.spool.append({"end": status, "end_time": end_time})
+        self._stop_after_drain = True
+
     def close(self, timeout: float | None = 60.0) -> None:
         """Flush, then stop the writer thread."""
-        try:
-            self.flush(timeout)
-        finally:
-            self._stop = True
-            self._wake.set()
-            if self._thread is not threading.current_thread():
-                self._thread.join(timeout=5)
+        self.flush(timeout)
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop = True
+        self._wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        if self.spool is not None and not self.spool.has_data:
+            self.spool.release()
 
     # -- writer side -------------------------------------------------------------------
 
@@ -147,7 +198,7 @@ class BatchWriter:
             if self._stop:
                 break
             self._tick()
-            if not self.pending:
+            if not self.queued and not (self.spool is not None and self.spool.has_data):
                 continue
             # Never hold the lock across a wait, so a caller's flush can always get in.
             if not self._send_lock.acquire(timeout=0.05):
@@ -155,6 +206,8 @@ class BatchWriter:
             try:
                 self._drain()
                 backoff = self._interval
+                if self._stop_after_drain:
+                    self._stop = True
             except BackendUnavailableError as exc:
                 self._transient = exc
                 backoff = min(max(backoff * 2, 1.0), 30.0)
@@ -173,14 +226,50 @@ class BatchWriter:
                 self._on_tick()
 
     def _drain(self) -> None:
-        """Send batches until the queues are empty. Caller holds ``_send_lock``."""
-        while self.pending:
-            self._send_isolating(*self._take())
+        """Replay the spool, then send batches until the queues are empty. The caller
+        holds ``_send_lock``."""
+        if self.spool is not None and self.spool.has_data:
+            self._replay()
+        while self.queued:
+            try:
+                self._send_isolating(*self._take())
+            except BackendUnavailableError:
+                if self.spool is not None:
+                    self._spill()
+                raise
         self._transient = None
 
-    def _send_isolating(self, metrics: list, params: list, tags: list) -> None:
+    def _replay(self) -> None:
+        """Send the spool's records in order, committing after each."""
+        assert self.spool is not None
+        for offset, record in self.spool.pending_records():
+            if "end" in record:
+                if self._terminate is not None:
+                    self._terminate(record["end"], int(record["end_time"]))
+            else:
+                metrics = [tuple(m) for m in record.get("m", ())]
+                params = [tuple(p) for p in record.get("p", ())]
+                tags = [tuple(t) for t in record.get("t", ())]
+                self._send_isolating(metrics, params, tags, keep=False)
+            self.spool.commit(offset, record)
+        self.spool.clear()
+
+    def _spill(self) -> None:
+        """Move everything queued in memory to the spool."""
+        assert self.spool is not None
+        while self.queued:
+            batch = self._take()
+            try:
+                self.spool.append_batch(*batch)
+            except BaseException:
+                self._put_back(*batch)
+                raise
+
+    def _send_isolating(self, metrics: list, params: list, tags: list, keep: bool = True) -> None:
         """Send one batch; if MLflow refuses it, split it until the refused items are
-        isolated, so one bad item never takes the good ones with it."""
+        isolated, so one bad item never takes the good ones with it. ``keep`` puts what
+        was not sent back in the queues when sending stops (not needed for spool replay:
+        the record stays in the spool)."""
         work = [(metrics, params, tags)]
         while work:
             m, p, t = work.pop()
@@ -188,7 +277,8 @@ class BatchWriter:
                 self._send(m, p, t)
             except MatihError as exc:
                 if isinstance(exc, BackendUnavailableError):
-                    self._put_back_all([*work, (m, p, t)])
+                    if keep:
+                        self._put_back_all([*work, (m, p, t)])
                     raise
                 if len(m) + len(p) + len(t) <= 1:
                     self._record_permanent(exc, m, p, t)
@@ -196,7 +286,8 @@ class BatchWriter:
                     work.extend(_halves(m, p, t))
             except BaseException:
                 # Interrupted (KeyboardInterrupt) or unexpected: keep everything not sent.
-                self._put_back_all([*work, (m, p, t)])
+                if keep:
+                    self._put_back_all([*work, (m, p, t)])
                 raise
             else:
                 self.points_sent += len(m)

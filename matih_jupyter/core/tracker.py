@@ -31,9 +31,17 @@ from pydantic import Field
 from . import _mlflow as mf
 from .buffer import BatchWriter, MetricItem, iter_batches
 from .config import StoreConfig, default_tenant, default_user
-from .errors import ConflictError, InvalidInputError, MatihError, NotFoundError
+from .errors import (
+    BackendUnavailableError,
+    ConflictError,
+    InvalidInputError,
+    LoggingError,
+    MatihError,
+    NotFoundError,
+)
 from .models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
 from .provenance import TAG_HOST, TAG_PID, provenance_tags
+from .spool import Spool, orphaned_spools
 from .system_metrics import SystemMetricsSampler
 from .tenancy import (
     MAX_TAG_VALUE_LENGTH,
@@ -160,6 +168,8 @@ class ActiveRun:
             name=f"matih-writer-{run_id[:8]}",
             on_tick=self._heartbeat,
             tick_interval=tracker.heartbeat_interval,
+            spool=Spool(run_id),
+            terminate=self._terminate,
         )
         self._sampler = (
             SystemMetricsSampler(self.log_metrics, system_metrics_interval)
@@ -198,6 +208,21 @@ class ActiveRun:
     def backend_error(self) -> BaseException | None:
         """Set while the backend is unreachable and writes are being retried."""
         return self._writer.backend_error
+
+    @property
+    def sync_status(self) -> str:
+        """Where the logged data is, in words: written, queued, or spooled locally because
+        the backend is unreachable."""
+        w = self._writer
+        if w.spooled or w.backend_error is not None:
+            where = f" saved in {w.spool.path}" if w.spool is not None and w.spooled else ""
+            return (
+                f"MLflow backend unreachable: {w.pending} items waiting{where}; they are "
+                "sent when it answers again."
+            )
+        if w.queued:
+            return f"{w.queued} items queued, being written."
+        return "All logged data is written."
 
     def __repr__(self) -> str:
         state = self.status if self._ended else "RUNNING"
@@ -385,14 +410,24 @@ class ActiveRun:
         self._system_tags(end_tags)
         failure: MatihError | None = None
         try:
-            self._writer.close(timeout)
-        except MatihError as exc:
+            self._writer.flush(timeout)
+        except LoggingError as exc:
             failure = exc
         self._ended = True
         self.status = status
         self._tracker._forget(self)
-        with mf.translate_errors(f"ending run {self.run_id}"):
-            self._client.set_terminated(self.run_id, status=status, end_time=_now_ms())
+        end_time = _now_ms()
+        if self._writer.spooled:
+            # The backend is unreachable: the end goes to the spool behind the data, and
+            # the writer thread ends the run in MLflow once the backend answers.
+            self._writer.spool_end(status, end_time)
+            raise failure or self._writer._unreachable()
+        self._writer.stop()
+        try:
+            self._terminate(status, end_time)
+        except BackendUnavailableError:
+            self._writer.spool_end(status, end_time)
+            raise self._writer._unreachable() from None
         if failure is not None:
             raise failure
         return self
@@ -421,6 +456,10 @@ class ActiveRun:
         m, p, t = mf.entities(metrics, params, tags)
         with mf.translate_errors(f"logging to run {self.run_id}"):
             self._client.log_batch(self.run_id, metrics=m, params=p, tags=t, synchronous=True)
+
+    def _terminate(self, status: str, end_time: int) -> None:
+        with mf.translate_errors(f"ending run {self.run_id}"):
+            self._client.set_terminated(self.run_id, status=status, end_time=end_time)
 
     def _heartbeat(self) -> None:
         self._writer.tags.append((TAG_HEARTBEAT, str(_now_ms())))
@@ -484,6 +523,8 @@ class ExperimentTracker:
         self._owner: dict[str, str] = {}
         self._local = threading.local()
         _register_tracker(self)
+        if orphaned_spools():
+            threading.Thread(target=self.replay_spools, name="matih-replay", daemon=True).start()
 
     def __repr__(self) -> str:
         return f"<ExperimentTracker {self.store.describe()} tenant={self.tenant_id}>"
@@ -1055,6 +1096,42 @@ class ExperimentTracker:
             raise InvalidInputError("local_path", f"{str(path)!r} does not exist.")
         with mf.translate_errors(f"uploading {path.name!r} to run {run_id}"):
             self._client.log_artifact(run_id, str(path), _artifact_dir(artifact_path))
+
+    # -- spooled data ------------------------------------------------------------------
+
+    def replay_spools(self) -> dict[str, int]:
+        """Send data that runs spooled while the backend was unreachable and whose process
+        has ended, and end those runs as they asked. Spools another live process owns are
+        left alone. Returns, per run id, how many items were sent; runs still unreachable
+        are left for a later call."""
+        sent: dict[str, int] = {}
+        live = {r.run_id for r in _LIVE_RUNS}
+        for run_id in orphaned_spools():
+            if run_id in live:
+                continue
+            spool = Spool(run_id)
+            if not spool.acquire():
+                continue
+            items = spool.items
+
+            def send(m: list, p: list, t: list, run_id: str = run_id) -> None:
+                em, ep, et = mf.entities(m, p, t)
+                with mf.translate_errors(f"replaying spooled data of run {run_id}"):
+                    self._client.log_batch(run_id, metrics=em, params=ep, tags=et)
+
+            def terminate(status: str, end_time: int, run_id: str = run_id) -> None:
+                with mf.translate_errors(f"ending run {run_id}"):
+                    self._client.set_terminated(run_id, status=status, end_time=end_time)
+
+            writer = BatchWriter(send, spool=spool, terminate=terminate, start=False)
+            try:
+                writer.flush(timeout=0)
+                sent[run_id] = items
+            except LoggingError:
+                pass
+            finally:
+                spool.release()
+        return sent
 
     # -- orphans -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -104,42 +105,126 @@ def _start_server(store: Path, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
         except OSError:
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("mlflow server did not start")
 
 
-@pytest.mark.slow
-def test_backend_down_keeps_points_and_replays_once(store_dir: Path, monkeypatch) -> None:
+@pytest.fixture
+def server(store_dir: Path, monkeypatch):
+    """A real `mlflow server` on the test's store, which the test can stop and restart."""
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     port = _free_port()
-    server = _start_server(store_dir, port)
-    try:
-        tracker = ExperimentTracker(tracking_uri=f"http://127.0.0.1:{port}")
-        run = tracker.start_run("remote", RunConfig(tenant_id=TENANT))
-        for i in range(500):
-            run.log_metric("loss", float(i), step=i)
-        run.flush()
-        server.terminate()
-        server.wait(30)
-        started = time.monotonic()
-        for i in range(500, 1500):
-            run.log_metric("loss", float(i), step=i)  # never blocks on the dead server
-        assert time.monotonic() - started < 1.0
-        with pytest.raises(LoggingError, match="unreachable") as info:
-            run.flush(timeout=3)
-        assert info.value.pending == 1000
-        assert run.pending == 1000
-        server = _start_server(store_dir, port)
-        run.end()
-        history = tracker.get_metric_history(run.run_id, "loss", TENANT)
-        assert [p.step for p in history] == list(range(1500))  # no gaps, no duplicates
-    finally:
-        server.kill()
+    handle = {"proc": _start_server(store_dir, port), "uri": f"http://127.0.0.1:{port}"}
+
+    def stop() -> None:
+        handle["proc"].terminate()
+        handle["proc"].wait(30)
+
+    def start() -> None:
+        handle["proc"] = _start_server(store_dir, port)
+
+    handle["stop"], handle["start"] = stop, start
+    yield handle
+    handle["proc"].kill()
+
+
+@pytest.mark.slow
+def test_backend_down_spools_and_replays_once(server, monkeypatch) -> None:
+    tracker = ExperimentTracker(tracking_uri=server["uri"])
+    run = tracker.start_run("remote", RunConfig(tenant_id=TENANT))
+    for i in range(500):
+        run.log_metric("loss", float(i), step=i)
+    run.flush()
+    assert run.sync_status == "All logged data is written."
+    server["stop"]()
+    started = time.monotonic()
+    for i in range(500, 1500):
+        run.log_metric("loss", float(i), step=i)  # never blocks on the dead server
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(LoggingError, match="unreachable") as info:
+        run.flush(timeout=3)
+    assert info.value.pending == 1000
+    assert "will be sent when the backend answers again" in str(info.value)
+    spool_file = run._writer.spool.path
+    assert spool_file.exists() and "unreachable" in run.sync_status
+    server["start"]()
+    run.end()
+    assert not spool_file.exists()
+    history = tracker.get_metric_history(run.run_id, "loss", TENANT)
+    assert [p.step for p in history] == list(range(1500))  # no gaps, no duplicates
+    assert tracker.get_run(run.run_id, TENANT).status == "finished"
+
+
+@pytest.mark.slow
+def test_process_ending_while_backend_down_is_replayed_by_the_next(server, tmp_path) -> None:
+    script = tmp_path / "child.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, signal, subprocess, sys
+            from matih_jupyter import ExperimentTracker, RunConfig
+            tracker = ExperimentTracker(tracking_uri={server["uri"]!r})
+            run = tracker.start_run("remote", RunConfig(tenant_id={TENANT!r}))
+            print(run.run_id, flush=True)
+            for i in range(100):
+                run.log_metric("loss", float(i), step=i)
+            run.flush()
+            sys.stdin.readline()  # the test stops the server now
+            for i in range(100, 400):
+                run.log_metric("loss", float(i), step=i)
+            """
+        )
+    )
+    child = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    run_id = child.stdout.readline().strip()
+    server["stop"]()
+    _, err = child.communicate("go\n", timeout=120)
+    assert "could not end run" in err and "unreachable" in err
+    server["start"]()
+    tracker = ExperimentTracker(tracking_uri=server["uri"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and tracker.get_run(run_id, TENANT).status == "running":
+        time.sleep(0.5)  # the new tracker replays in the background
+    tracker.replay_spools()  # idempotent: nothing left, nothing sent twice
+    run = tracker.get_run(run_id, TENANT)
+    assert run.status == "finished"
+    steps = [p.step for p in tracker.get_metric_history(run_id, "loss", TENANT)]
+    assert steps == list(range(400))
+
+
+def test_replay_after_a_crash_between_send_and_commit_sends_nothing_twice(tracker, exp_name):
+    from matih_jupyter.core.spool import Spool
+
+    exp_id = tracker.get_or_create_experiment(exp_name, TENANT)
+    run_id = tracker.create_run(exp_id, RunConfig(tenant_id=TENANT)).id
+    points = [["loss", float(i), 1000 + i, i] for i in range(50)]
+    spool = Spool(run_id)
+    spool.append_batch(points, [["lr", "0.1"]], [["note", "x"]])
+    spool.append({"end": "KILLED", "end_time": 99_999})
+    spool.release()
+    # The crashed process had sent the first record but not committed its offset.
+    sent = [{"key": k, "value": v, "timestamp": ts, "step": s} for k, v, ts, s in points]
+    tracker.log_batch(run_id, sent, {"lr": "0.1"}, tenant_id=TENANT)
+    assert tracker.replay_spools() == {run_id: 52}
+    assert tracker.replay_spools() == {}
+    history = tracker.get_metric_history(run_id, "loss", TENANT)
+    assert [p.step for p in history] == list(range(50))
+    got = tracker.get_run(run_id, TENANT)
+    assert got.params == {"lr": "0.1"} and got.tags["note"] == "x"
+    assert got.status == "killed"
