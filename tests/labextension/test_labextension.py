@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OTHER_TENANT, TENANT
 from playwright.sync_api import expect
 
 from matih_jupyter.core.tracker import RunConfig
 
 pytestmark = pytest.mark.slow
 
+TENANT = "acme-corp"  # the lab's tenant (MATIH_TENANT_ID in conftest.py)
+OTHER_TENANT = "globex"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
@@ -228,6 +229,13 @@ def test_promote_and_rollback_through_the_dialog(
     assert len(restored) == 1
     rolled = panel.locator(".matih-history li", has_text="regression in production")
     expect(rolled).not_to_have_count(0)
+
+    # Each version links to its run: the Experiments panel opens on it.
+    run_id = registry.get_version(TENANT, model_id, "1").run_id
+    v1.locator(".matih-run-link").click()
+    experiments = page.locator("#matih-experiments")
+    expect(experiments).to_be_visible()
+    expect(experiments.locator(f'tr.matih-highlight[data-run-id="{run_id}"]')).to_have_count(1)
     shot(page, "models-rolled-back")
 
 
