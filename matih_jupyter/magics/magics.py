@@ -28,7 +28,12 @@ DEFAULT_COMPARE_TOP = 50
 def parse_argstring(magic: Any, line: str) -> Any:
     """Parse a magic's line with its `magic_arguments` parser, letting options and words
     mix in any order (``start --nested exp`` as well as ``start exp --nested``)."""
-    return magic.parser.parse_intermixed_args(arg_split(line))
+    try:
+        # Shell-like quoting: --filter "metrics.loss < 0.5" arrives without the quotes.
+        argv = arg_split(line, posix=True)
+    except ValueError as exc:
+        raise UsageError(f"Could not read the arguments: {exc}.\nClose every quote.") from None
+    return magic.parser.parse_intermixed_args(argv)
 
 
 def _status(value: str) -> str:
@@ -848,7 +853,9 @@ class MatihMagics(Magics):
         kwargs: dict[str, Any] = {}
         if "tenant_id" in params:
             kwargs["tenant_id"] = session.require_tenant()
-        if "tracker" in params:
+        if "registry" in params:
+            kwargs["registry"] = self._registry()
+        elif "tracker" in params:
             kwargs["tracker"] = session.tracker
         if "user_id" in params:
             kwargs["user_id"] = session.user
