@@ -39,14 +39,24 @@ class UserTokenIdentityProvider(IdentityProvider):
 
 
 @pytest.fixture
-def matih_config(tracking_uri: str, store_dir: Path) -> dict[str, Any]:
-    """``c.MatihJupyter`` for the test server; tests may override it."""
-    return {
+def matih_config(
+    request: pytest.FixtureRequest,
+    tracking_uri: str,
+    store_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, Any]:
+    """``c.MatihJupyter`` for the test server. Tests change it with
+    ``@pytest.mark.parametrize("matih_config", [{...}], indirect=True)``."""
+    # The server's configuration is explicit here; a developer's shell must not leak in.
+    monkeypatch.delenv("MATIH_TENANT_ID", raising=False)
+    config = {
         "tenant_id": "acme-corp",
         "user_tenants": {"bob": ["globex"], "carol": ["acme-corp", "globex"]},
         "tracking_uri": tracking_uri,
         "artifact_root": (store_dir / "artifacts").as_uri(),
     }
+    config.update(getattr(request, "param", {}))
+    return config
 
 
 @pytest.fixture
