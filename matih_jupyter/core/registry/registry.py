@@ -649,7 +649,8 @@ class ModelRegistry:
                 tenant, name, run_id, user, description, param_texts, clean_metrics
             ) as (run, prefix):
                 with mf.translate_errors(f"uploading the model to run {run.info.run_id}"):
-                    self._client.log_artifacts(run.info.run_id, str(dest), prefix or None)
+                    folder = prefix.rstrip("/") or None
+                    self._client.log_artifacts(run.info.run_id, str(dest), folder)
                     history = art.metrics_history(
                         self._client,
                         run.info.run_id,
