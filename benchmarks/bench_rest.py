@@ -1,0 +1,323 @@
+"""REST API under load: 200 concurrent mixed requests from two tenants.
+
+Starts a real Jupyter server (subprocess, token auth, 127.0.0.1, a temporary SQLite
+store) with the matih_jupyter extension, seeds two tenants with experiments and runs,
+then fires 200 requests at once: reads (runs, run lists, metric histories, experiments),
+metric writes, and cross-tenant probes. Every answer is checked for cross-talk: a tenant
+only ever sees its own ids, and the other tenant's ids answer 404.
+
+The same reads are then done with a plain ``MlflowClient`` on the same store, with the
+same concurrency as the server's worker pool, and the latencies are compared.
+
+Run: ``.venv/bin/python benchmarks/bench_rest.py [--requests 200]``. Not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+TOKEN = "bench-token"
+TENANTS = ("acme-corp", "globex")
+WORKERS = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{_pct(values, q) * 1000:7.1f}"
+
+
+def start_server(tmp: Path, port: int) -> subprocess.Popen:
+    store = tmp / "store"
+    store.mkdir()
+    tracking_uri = f"sqlite:///{store / 'mlflow.db'}"
+    config_dir = tmp / "config"
+    config_dir.mkdir()
+    (config_dir / "jupyter_server_config.py").write_text(
+        "\n".join(
+            [
+                'c.ServerApp.jpserver_extensions = {"matih_jupyter": True}',
+                "c.ServerApp.allow_unauthenticated_access = False",
+                f"c.IdentityProvider.token = {TOKEN!r}",
+                f"c.MatihJupyter.tenant_id = {TENANTS[0]!r}",
+                f"c.MatihJupyter.allowed_tenants = [{TENANTS[1]!r}]",
+                f"c.MatihJupyter.tracking_uri = {tracking_uri!r}",
+                f"c.MatihJupyter.artifact_root = {(store / 'artifacts').as_uri()!r}",
+                f"c.MatihJupyter.max_workers = {WORKERS}",
+            ]
+        )
+    )
+    root = tmp / "root"
+    root.mkdir()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_DATA_DIR": str(tmp / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+    }
+    for key in ("MLFLOW_TRACKING_URI", "MATIH_TENANT_ID", "JUPYTER_CONFIG_PATH"):
+        env.pop(key, None)
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0",
+    ]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        AsyncHTTPClient.configure(None, max_clients=1000)
+        self.http = AsyncHTTPClient()
+        self.base = f"http://127.0.0.1:{port}/matih/api/v1/"
+
+    async def call(
+        self, method: str, path: str, tenant: str, body: Any = None
+    ) -> tuple[int, Any, float]:
+        request = HTTPRequest(
+            self.base + path,
+            method=method,
+            headers={
+                "Authorization": f"token {TOKEN}",
+                "X-Tenant-ID": tenant,
+                "Content-Type": "application/json",
+            },
+            body=None if body is None and method == "GET" else json.dumps(body or {}),
+            request_timeout=120,
+        )
+        t0 = time.perf_counter()
+        response = await self.http.fetch(request, raise_error=False)
+        elapsed = time.perf_counter() - t0
+        payload = json.loads(response.body) if response.body else None
+        return response.code, payload, elapsed
+
+
+async def wait_ready(client: Client, proc: subprocess.Popen, tmp: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited:\n{(tmp / 'server.log').read_text()[-3000:]}")
+        try:
+            status, _, _ = await client.call("GET", "whoami", TENANTS[0])
+            if status == 200:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise SystemExit("server did not start in 90 s")
+
+
+async def seed(client: Client, runs_per_tenant: int) -> dict[str, dict[str, Any]]:
+    """One experiment per tenant with runs carrying params and a 20-step loss curve."""
+    data: dict[str, dict[str, Any]] = {}
+    for tenant in TENANTS:
+        status, exp, _ = await client.call("POST", "experiments", tenant, {"name": "bench"})
+        assert status == 201, exp
+        runs = []
+        for i in range(runs_per_tenant):
+            status, run, _ = await client.call(
+                "POST", "experiments/runs", tenant, {"experiment_id": exp["id"], "name": f"r{i}"}
+            )
+            assert status == 201, run
+            metrics = [{"key": "loss", "value": 1 / (s + 1), "step": s} for s in range(20)]
+            status, _, _ = await client.call(
+                "POST", f"runs/{run['id']}/metrics", tenant, {"metrics": metrics}
+            )
+            assert status == 200
+            await client.call("POST", f"runs/{run['id']}/params", tenant, {"params": {"i": i}})
+            runs.append(run["id"])
+        data[tenant] = {"experiment": exp["id"], "runs": runs}
+    return data
+
+
+def plan_requests(data: dict[str, dict[str, Any]], n: int, rng: random.Random) -> list[tuple]:
+    """(kind, method, path, tenant, body, expected status) for n mixed requests."""
+    plan = []
+    for i in range(n):
+        tenant = TENANTS[i % 2]
+        other = TENANTS[(i + 1) % 2]
+        mine, theirs = data[tenant], data[other]
+        run = rng.choice(mine["runs"])
+        kind = rng.choices(
+            ["get_run", "list_runs", "history", "experiments", "experiment", "write", "probe"],
+            weights=[25, 15, 20, 10, 10, 10, 10],
+        )[0]
+        if kind == "get_run":
+            plan.append((kind, "GET", f"runs/{run}", tenant, None, 200))
+        elif kind == "list_runs":
+            plan.append((kind, "GET", f"experiments/{mine['experiment']}/runs", tenant, None, 200))
+        elif kind == "history":
+            plan.append((kind, "GET", f"runs/{run}/metrics/loss", tenant, None, 200))
+        elif kind == "experiments":
+            plan.append((kind, "GET", "experiments", tenant, None, 200))
+        elif kind == "experiment":
+            plan.append((kind, "GET", f"experiments/{mine['experiment']}", tenant, None, 200))
+        elif kind == "write":
+            body = {"metrics": [{"key": "val", "value": rng.random(), "step": i}]}
+            plan.append((kind, "POST", f"runs/{run}/metrics", tenant, body, 200))
+        else:
+            plan.append((kind, "GET", f"runs/{rng.choice(theirs['runs'])}", tenant, None, 404))
+    return plan
+
+
+def check(kind: str, tenant: str, payload: Any, data: dict[str, dict[str, Any]]) -> None:
+    """Fail loudly on any answer that shows another tenant's data."""
+    mine = data[tenant]
+    if kind == "get_run":
+        assert payload["tenant_id"] == tenant and payload["id"] in mine["runs"], payload
+    elif kind == "list_runs":
+        assert {r["id"] for r in payload["runs"]} == set(mine["runs"]), payload
+        assert all(r["tenant_id"] == tenant for r in payload["runs"])
+    elif kind == "history":
+        assert len(payload["history"]) == 20 and payload["run_id"] in mine["runs"]
+    elif kind == "experiments":
+        assert [e["id"] for e in payload["experiments"]] == [mine["experiment"]], payload
+    elif kind == "experiment":
+        assert payload["tenant_id"] == tenant and payload["id"] == mine["experiment"]
+    elif kind == "probe":
+        assert payload["error"] == "not_found" and tenant in payload["message"], payload
+
+
+async def load(client: Client, plan: list[tuple], data: dict) -> dict[str, list[float]]:
+    async def one(item: tuple) -> tuple[str, float]:
+        kind, method, path, tenant, body, expected = item
+        status, payload, elapsed = await client.call(method, path, tenant, body)
+        assert status == expected, (kind, path, tenant, status, payload)
+        check(kind, tenant, payload, data)
+        return kind, elapsed
+
+    results = await asyncio.gather(*(one(item) for item in plan))
+    by_kind: dict[str, list[float]] = {}
+    for kind, elapsed in results:
+        by_kind.setdefault(kind, []).append(elapsed)
+    return by_kind
+
+
+def plain_mlflow(tracking_uri: str, plan: list[tuple], data: dict) -> list[float]:
+    """The plan's reads with a plain MlflowClient (no tenancy, no HTTP), submitted all
+    at once to a pool as large as the server's."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+
+    def read(item: tuple) -> float:
+        kind, _, path, tenant, _, _ = item
+        t0 = time.perf_counter()
+        parts = path.split("/")
+        if kind in ("get_run", "probe"):
+            client.get_run(parts[1])
+        elif kind == "list_runs":
+            client.search_runs([parts[1]], max_results=100)
+        elif kind == "history":
+            client.get_metric_history(parts[1], "loss")
+        elif kind == "experiments":
+            client.search_experiments(filter_string=f"tags.`matih.tenant_id` = '{tenant}'")
+        elif kind == "experiment":
+            client.get_experiment(parts[1])
+        return time.perf_counter() - t0
+
+    reads = [item for item in plan if item[0] != "write"]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        submitted = time.perf_counter()
+        futures = [pool.submit(read, item) for item in reads]
+        # Latency as a caller sees it: from submission (all at once) to completion.
+        done = []
+        for f in futures:
+            f.result()
+            done.append(time.perf_counter() - submitted)
+    return done
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=10, help="runs per tenant")
+    args = parser.parse_args()
+    rng = random.Random(7)
+
+    with tempfile.TemporaryDirectory(prefix="matih-bench-rest-") as tmp_name:
+        tmp = Path(tmp_name)
+        port = _free_port()
+        proc = start_server(tmp, port)
+        try:
+            client = Client(port)
+            t0 = time.perf_counter()
+            await wait_ready(client, proc, tmp)
+            print(f"server ready in {time.perf_counter() - t0:.1f} s on 127.0.0.1:{port}")
+            data = await seed(client, args.runs)
+            plan = plan_requests(data, args.requests, rng)
+            # One warm-up round so both sides run with warm caches and connections.
+            await load(client, plan[:20], data)
+            started = time.perf_counter()
+            by_kind = await load(client, plan, data)
+            wall = time.perf_counter() - started
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+        all_rest = [x for xs in by_kind.values() for x in xs]
+        rest_reads = [x for k, xs in by_kind.items() if k != "write" for x in xs]
+        counts = Counter({k: len(v) for k, v in by_kind.items()})
+        print(f"{len(all_rest)} concurrent requests from {len(TENANTS)} tenants: {dict(counts)}")
+        print("no cross-talk: every answer held only the caller's tenant; probes were 404")
+        print(f"REST wall time {wall:.2f} s ({len(all_rest) / wall:.0f} req/s)")
+        for kind, xs in [("all", all_rest), *sorted(by_kind.items())]:
+            print(f"  {kind:<12} p50 {_ms(xs, 0.5)} ms  p95 {_ms(xs, 0.95)} ms")
+
+        uri = f"sqlite:///{tmp / 'store' / 'mlflow.db'}"
+        plain_mlflow(uri, plan[:20], data)  # warm-up: import, engine, caches
+        t1 = time.perf_counter()
+        plain = plain_mlflow(uri, plan, data)
+        plain_wall = time.perf_counter() - t1
+        print(
+            f"plain MlflowClient, same {len(plain)} reads, {WORKERS} threads: wall "
+            f"{plain_wall:.2f} s, p50 {_pct(plain, 0.5) * 1000:.1f} ms, "
+            f"p95 {_pct(plain, 0.95) * 1000:.1f} ms"
+        )
+        print(
+            f"ratio REST/plain (reads): p50 {_pct(rest_reads, 0.5) / _pct(plain, 0.5):.2f}x, "
+            f"p95 {_pct(rest_reads, 0.95) / _pct(plain, 0.95):.2f}x"
+        )
+        mean = statistics.mean(rest_reads) * 1000
+        print(f"REST reads p50 {_ms(rest_reads, 0.5)} ms, p95 {_ms(rest_reads, 0.95)} ms; ", end="")
+        print(f"mean {mean:.1f} ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
