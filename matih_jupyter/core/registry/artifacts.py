@@ -10,6 +10,7 @@ model is saved or loaded.
 from __future__ import annotations
 
 import json
+import logging
 import platform
 from collections.abc import Mapping, Sequence
 from importlib import metadata
@@ -32,6 +33,15 @@ _PACKAGES: dict[str, tuple[str, ...]] = {
     "pytorch": ("mlflow", "torch", "numpy", "cloudpickle"),
 }
 _ONNX_PACKAGES = ("onnx", "onnxruntime", "skl2onnx")
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
 
 
 def validate_framework(framework: Any) -> str:
@@ -144,12 +154,20 @@ def save_model(model: Any, framework: str, dest: Path) -> tuple[str | None, str]
             )
         import mlflow.sklearn
 
-        mlflow.sklearn.save_model(
-            model,
-            str(model_dir),
-            pip_requirements=pinned_requirements("sklearn", False),
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-        )
+        # MLflow warns on every save that pickles run code when loaded; registering is
+        # that choice, made once and documented, so the notebook is not told each time.
+        quiet = _DropMessage("pickle or cloudpickle format")
+        logger = logging.getLogger("mlflow.sklearn")
+        logger.addFilter(quiet)
+        try:
+            mlflow.sklearn.save_model(
+                model,
+                str(model_dir),
+                pip_requirements=pinned_requirements("sklearn", False),
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            )
+        finally:
+            logger.removeFilter(quiet)
         onnx_note = _write_onnx_export(model, dest)
         return onnx_note, "sklearn"
     if framework == "onnx":
