@@ -118,11 +118,6 @@ async def test_model_lifecycle_over_rest(api: Api, onnx_b64: str) -> None:
     assert r.status == 404
 
 
-@pytest.mark.xfail(
-    reason="core registry: logging into an existing run uploads under an artifact path "
-    "ending in '/', which MLflow refuses (reported to the registry's owner)",
-    strict=False,
-)
 async def test_register_into_an_existing_run(api: Api, onnx_b64: str) -> None:
     exp = (await api("POST", "experiments", {"name": "train"})).json
     run = (await api("POST", "experiments/runs", {"experiment_id": exp["id"]})).json
