@@ -60,7 +60,13 @@ def matih_config(
 
 
 @pytest.fixture
-def jp_server_config(matih_config: dict[str, Any]) -> Config:
+def server_app_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Extra ``c.ServerApp`` settings (indirect parametrization), e.g. an authorizer."""
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture
+def jp_server_config(matih_config: dict[str, Any], server_app_config: dict[str, Any]) -> Config:
     return Config(
         {
             "ServerApp": {
@@ -70,6 +76,7 @@ def jp_server_config(matih_config: dict[str, Any]) -> Config:
                 },
                 "allow_unauthenticated_access": False,
                 "identity_provider_class": UserTokenIdentityProvider,
+                **server_app_config,
             },
             "IdentityProvider": {"token": SERVER_TOKEN},
             "UserTokenIdentityProvider": {"user_tokens": USER_TOKENS},

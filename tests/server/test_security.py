@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from jupyter_server.auth import Authorizer
 
 from matih_jupyter.server.app import TENANT_NOT_FOUND
 from matih_jupyter.server.handlers import ROUTES, route_methods
@@ -144,6 +145,27 @@ async def test_browser_session_writes_need_the_xsrf_token(
         headers={"Cookie": f"{cookie}; _xsrf={xsrf}", "X-XSRFToken": xsrf},
     )
     assert r.status == 201, r
+
+
+class ReadOnlyForCarol(Authorizer):
+    """A deployment's authorizer: carol may read the matih API but not write to it."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        return not (user.username == "carol" and resource == "matih" and action != "read")
+
+
+@pytest.mark.parametrize(
+    "server_app_config", [{"authorizer_class": ReadOnlyForCarol}], indirect=True
+)
+async def test_the_servers_authorizer_is_consulted(api: Api) -> None:
+    r = await api("GET", "experiments", user="carol")
+    assert r.status == 200, r
+    r = await api("POST", "experiments", {"name": "x"}, user="carol")
+    assert r.status == 403 and r.json["error"] == "forbidden", r
+    r = await api("POST", "experiments", {"name": "x"}, user="alice")
+    assert r.status == 201, r
+    r = await api("GET", "experiments", user="carol")
+    assert [e["name"] for e in r.json["experiments"]] == ["x"]
 
 
 # -- tenants ---------------------------------------------------------------------------------
