@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml labextension/package.json labextension/yarn.lock
 	rm -rf $(LABEXT_LINK) && ln -s $(CURDIR)/matih_jupyter/labextension $(LABEXT_LINK)
 	@out="$$($(VENV)/bin/jupyter labextension list 2>&1)"; \
 	  echo "$$out" | grep -E "$(LABEXT_NAME) .*enabled.*OK" || { echo "$$out"; exit 1; }
+	@out="$$($(VENV)/bin/jupyter server extension list 2>&1)"; \
+	  echo "$$out" | grep -E "matih_jupyter [0-9.]+ .*OK" || { echo "$$out"; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +42,7 @@ test: lint
 
 bench: install
 	$(PY) benchmarks/bench_logging.py
+	$(PY) benchmarks/bench_rest.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
