@@ -289,8 +289,11 @@ class ExperimentsHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
+        from ..core.tracker import ExperimentConfig
+
         tenant = self.tenant
-        config = self.body(ExperimentCreate)
+        req = self.body(ExperimentCreate)
+        config = ExperimentConfig(**req.model_dump(), tenant_id=tenant, user_id=self.user_name)
         exp = await self.call(lambda: self.service.tracker.create_experiment(config, tenant))
         self.reply(exp, 201)
 

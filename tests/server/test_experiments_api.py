@@ -43,6 +43,7 @@ async def test_seed_quick_start(api: Api, store_dir) -> None:
     assert exp["description"] == "Customer churn prediction with gradient boosting"
     assert exp["tags"]["team"] == "data-science" and exp["tags"]["domain"] == "retention"
     assert exp["lifecycle_stage"] == "active"
+    assert exp["tags"]["matih.user_id"] == "alice"  # the authenticated user
     # The server chose where artifacts go: under its configured root, in the tenant's folder.
     assert exp["artifact_location"].startswith((store_dir / "artifacts" / "acme-corp").as_uri())
 
