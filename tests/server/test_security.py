@@ -4,6 +4,7 @@ across tenants."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from pathlib import Path
@@ -272,3 +273,26 @@ async def test_other_tenants_ids_answer_exactly_like_missing_ones(api: Api) -> N
     assert r.json["metrics"] == {"auc": 0.9} and r.json["params"] == {"lr": "0.1"}
     r = await api("GET", f"experiments/{exp['id']}")
     assert r.json["lifecycle_stage"] == "active"
+
+
+async def test_concurrent_requests_of_two_tenants_never_cross(api: Api) -> None:
+    """Interleaved requests run together on the worker pool; each answers for its own
+    caller's tenant (no tenant state is shared between requests)."""
+    seeded = {}
+    for user in ("alice", "bob"):
+        exp = (await api("POST", "experiments", {"name": "same-name"}, user=user)).json
+        body = {"experiment_id": exp["id"]}
+        run = (await api("POST", "experiments/runs", body, user=user)).json
+        seeded[user] = (exp["tenant_id"], exp["id"], run["id"])
+
+    calls = []
+    for i in range(60):
+        user = ("alice", "bob")[i % 2]
+        tenant, exp_id, run_id = seeded[user]
+        path = (f"runs/{run_id}", f"experiments/{exp_id}", "experiments")[i % 3]
+        calls.append((user, tenant, path, api("GET", path, user=user)))
+    replies = await asyncio.gather(*(c[3] for c in calls))
+    for (user, tenant, path, _), r in zip(calls, replies, strict=True):
+        assert r.status == 200, (user, path, r)
+        items = r.json.get("experiments", [r.json])
+        assert items and all(x["tenant_id"] == tenant for x in items), (user, path, r)
