@@ -704,10 +704,9 @@ class ModelRegistry:
                     return _Plan([record], ops, [], [version])
 
                 self._transact(tenant, name, full, plan, retries=_REGISTER_RETRIES)
-                self._write_card(tenant, name, full, version, quiet=False)
-        result = self.get_model(tenant, name)
-        assert result is not None
-        return result
+                snap = self._read(tenant, name, full)
+                self._write_card(tenant, snap, version)
+        return self._metadata(snap)
 
     @contextlib.contextmanager
     def _producing_run(
@@ -1221,9 +1220,10 @@ class ModelRegistry:
         """After-hooks, then the model cards of the versions that moved. Failures are
         reported (warning + history), never raised: the change is already committed."""
         failures = self.hooks.run_after(tenant, todo.payloads)
+        snap = self._read(tenant, name, full)
         for version in dict.fromkeys(todo.changed_versions):
             try:
-                self._write_card(tenant, name, full, version, quiet=True)
+                self._write_card(tenant, snap, version)
             except MatihError as exc:  # pragma: no cover - artifact store trouble
                 failures.append(f"model card of version {version}: {exc}")
         if failures:
@@ -1236,10 +1236,7 @@ class ModelRegistry:
                 ),
                 stacklevel=3,
             )
-        result = self.get_model(tenant, name)
-        if result is None:  # pragma: no cover - deleted concurrently
-            raise self._not_found(name, tenant)
-        return result
+        return self._metadata(snap)
 
     def history(self, tenant_id: str, model_id: str) -> list[TransitionRecord]:
         """Every recorded stage change of the tenant's model, oldest first."""
@@ -1264,8 +1261,8 @@ class ModelRegistry:
 
     # -- model cards -------------------------------------------------------------------
 
-    def _write_card(self, tenant: str, name: str, full: str, version: str, *, quiet: bool) -> None:
-        snap = self._read(tenant, name, full)
+    def _write_card(self, tenant: str, snap: _Snapshot, version: str) -> None:
+        name, full = snap.name, snap.full
         mv = snap.versions.get(version)
         if mv is None or not mv.run_id:
             return
