@@ -12,7 +12,7 @@ from .conftest import register, version_in
 def test_promote_if_better_promotes(registry):
     champion = version_in(registry, "production")  # auc 0.8
     challenger = register(registry, auc=0.85).versions[-1]
-    decision = registry.promote_if_better("acme", "churn", challenger, "auc", 0.01)
+    decision = registry.promote_if_better("acme", "churn", challenger, "auc", 0.01, user_id="dana")
     assert decision.promoted is True
     assert decision.champion_version == champion and decision.challenger_version == challenger
     assert decision.challenger_value == 0.85 and decision.champion_value == 0.8
@@ -29,6 +29,7 @@ def test_promote_if_better_promotes(registry):
         (champion, "production", "archived"),
     ]
     assert "champion-challenger" in registry.history("acme", "churn")[-2].reason
+    assert {r.user_id for r in registry.history("acme", "churn")[-3:]} == {"dana"}
 
 
 def test_promote_if_better_declines(registry):

@@ -1441,13 +1441,18 @@ class ModelRegistry:
         metric: str,
         min_delta: float,
         higher_is_better: bool = True,
+        *,
+        user_id: str | None = None,
     ) -> PromotionDecision:
         """Promote ``version`` (the challenger) to production if it beats the current
         production version (the champion) on ``metric`` by more than ``min_delta``.
 
-        A challenger in development goes through staging first (both moves recorded).
-        With no champion, the challenger is promoted. The decision is committed only if
-        the champion is still the one compared against (else `ConflictError`).
+        A challenger in development goes through staging first (both moves recorded;
+        if the second loses a race, the challenger stays in staging and `ConflictError`
+        is raised). With no champion, the challenger is promoted. The decision is
+        committed only if the champion is still the one compared against (else
+        `ConflictError`). Values come from the metrics given at registration, else from
+        the version's run.
         """
         snap = self._require(tenant_id, model_id)
         tenant = validate_tenant_id(tenant_id)
@@ -1503,10 +1508,10 @@ class ModelRegistry:
             why = f"champion-challenger: no version in production; {metric} {challenger:g}"
         if stage == "development":
             self.transition_stage(
-                tenant, snap.name, v, "staging", reason=why, expected_production=champion
+                tenant, snap.name, v, "staging", why, user_id, expected_production=champion
             )
         self.transition_stage(
-            tenant, snap.name, v, "production", reason=why, expected_production=champion
+            tenant, snap.name, v, "production", why, user_id, expected_production=champion
         )
         decision.promoted = True
         decision.reason = why
