@@ -160,13 +160,13 @@ def _crash_after_claim(reg, version, *, with_record):
 
 @pytest.mark.parametrize("with_record", [True, False])
 def test_half_done_change_is_finished_or_aborted(tracker, with_record):
-    reg = ModelRegistry(tracker, lease_seconds=0.5)
+    reg = ModelRegistry(tracker, lease_seconds=1.5)
     v = register(reg).versions[-1]
     epoch = _crash_after_claim(reg, v, with_record=with_record)
     # While the lease runs, the model is busy: a change is refused, nothing moves.
     with pytest.raises(ConflictError):
         reg.transition_stage("acme", "churn", v, "staging")
-    time.sleep(0.6)
+    time.sleep(1.6)
     # The first caller after the lease repairs the epoch; its own change then conflicts
     # (it was planned on the old state) and succeeds when retried.
     with pytest.raises(ConflictError):
