@@ -101,11 +101,12 @@ class RunComparison:
         self.table.add_class("matih-run-table")
         self.count = w.HTML()
         self.chart_metric = w.Dropdown(description="metric")
-        self.overlay = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        # Shown at the figure's own pixel size: scaled up, a 72 dpi PNG looks blurred.
+        self.overlay = w.Image(format="png", layout=w.Layout(width="504px", max_width="100%"))
         self.differences = w.HTML()
         self.scatter_param = w.Dropdown(description="param")
         self.scatter_metric = w.Dropdown(description="vs metric")
-        self.scatter = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.scatter = w.Image(format="png", layout=w.Layout(width="432px", max_width="100%"))
 
         self._quiet = False
         self.filter.observe(lambda _c: self.refresh(), names="value")

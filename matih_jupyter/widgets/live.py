@@ -155,7 +155,9 @@ class LiveMetricsPlot:
             continuous_update=False,
         )
         self.log_scale = w.Checkbox(value=bool(log_scale), description="log scale", indent=False)
-        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        # Shown at the figure's own pixel size: scaled up, a low-dpi PNG looks blurred.
+        px = f"{int(float(width) * int(dpi))}px"
+        self.image = w.Image(format="png", layout=w.Layout(width=px, max_width="100%"))
         self.stats = w.HTML()
         self.errors = ErrorArea()
         for control in (self.x_axis, self.smoothing, self.log_scale):

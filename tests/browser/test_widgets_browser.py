@@ -1,0 +1,240 @@
+"""The widgets in a real JupyterLab, driven by Chromium like a person would.
+
+Each test writes a notebook with nbformat, opens it, runs its cells one by one and checks
+the page and, for writes, MLflow itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import expect
+
+from matih_jupyter.core.tracker import RunConfig
+
+from .conftest import SCREENSHOTS, TENANT, TOKEN
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+XSS = "<img src=x onerror=alert(1)>"
+DONE = re.compile(r"\[\d+\]")
+STARTED = re.compile(r"\[(\*|\d+)\]")
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"widgets-{name}.png"), full_page=True)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
+
+
+def open_notebook(page: Any, lab: str, folder: Path, cells: list[str]) -> Path:
+    """Write a notebook of code cells, open it in JupyterLab and wait for an idle kernel."""
+    name = unique("widgets") + ".ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = folder / "notebooks" / name
+    nbformat.write(nb, path)
+    workspace = "ws-" + uuid.uuid4().hex[:8]
+    page.goto(f"{lab}/lab/workspaces/{workspace}/tree/{name}?token={TOKEN}&reset")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    idle = page.get_by_role("button", name=re.compile(r"\| Idle"))
+    expect(idle).to_be_visible(timeout=60_000)
+    return path
+
+
+def cell(page: Any, index: int) -> Any:
+    return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+
+
+def run_cell(page: Any, index: int) -> Any:
+    """Run one cell; a run right after opening is sometimes dropped, so retry until the
+    prompt shows it started."""
+    target = cell(page, index)
+    prompt = target.locator(".jp-InputArea-prompt")
+    for _ in range(5):
+        target.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Control+Enter")
+        try:
+            expect(prompt).to_have_text(STARTED, timeout=4_000)
+            return target
+        except AssertionError:
+            continue
+    pytest.fail(f"cell {index} never started")
+
+
+def wait_done(target: Any, timeout: float = 60.0) -> None:
+    expect(target.locator(".jp-InputArea-prompt")).to_have_text(DONE, timeout=timeout * 1000)
+
+
+def test_live_plot_updates_while_the_cell_runs_and_leaves_a_png(
+    page: Any, lab: str, notebooks_dir: Path, lab_tracker: Any
+) -> None:
+    experiment = unique("browser-live")
+    loop = (
+        f"%%matih_run {experiment} --name live-browser --live\n"
+        "import time\n"
+        "for step in range(100):\n"
+        "    run.log_metric('loss', 1.0 / (step + 1), step=step)\n"
+        "    run.log_metric('accuracy', step / 100, step=step)\n"
+        "    time.sleep(0.12)\n"
+    )
+    path = open_notebook(page, lab, notebooks_dir, ["%load_ext matih_jupyter", loop])
+    wait_done(run_cell(page, 0))
+    running = run_cell(page, 1)
+    image = running.locator(".matih-live-plot img")
+    expect(image).to_be_visible(timeout=20_000)
+    seen: set[str] = set()
+
+    def redrawn() -> bool:
+        seen.add(image.get_attribute("src"))
+        return len(seen) >= 3
+
+    eventually(redrawn, timeout=30, what="the plot to redraw twice while the cell runs")
+    assert running.locator(".jp-InputArea-prompt").inner_text().strip() == "[*]:"
+    expect(running.locator(".matih-live-stats")).to_contain_text("loss")
+    shot(page, "live-plot-running")
+    wait_done(running, timeout=60)
+    # The run ended: the widget was replaced by the final figure as a plain image.
+    expect(running.locator(".matih-live-plot")).to_have_count(0, timeout=15_000)
+    static = running.locator(".jp-OutputArea-output img")
+    expect(static).to_have_count(1)
+    assert static.get_attribute("src").startswith("data:image/png;base64,")
+    shot(page, "live-plot-finished")
+    # Saved, the notebook carries the PNG (what GitHub and nbviewer show), no widget view.
+    page.keyboard.press("Control+s")
+    saved_outputs = eventually(
+        lambda: [
+            o
+            for o in json.loads(path.read_text())["cells"][1].get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ],
+        what="the saved notebook to hold the PNG",
+    )
+    assert "application/vnd.jupyter.widget-view+json" not in saved_outputs[0]["data"]
+    runs = lab_tracker.list_runs(TENANT, experiment_name=experiment)
+    assert len(runs) == 1 and runs[0].status == "finished"
+    assert len(lab_tracker.get_metric_history(runs[0].id, "loss", TENANT)) == 100
+
+
+def test_comparison_sorts_and_selection_overlays(
+    page: Any, lab: str, notebooks_dir: Path, lab_tracker: Any
+) -> None:
+    experiment = unique("browser-cmp")
+    specs = {XSS: (0.1, 0.70), "beta": (0.01, 0.90), "gamma": (0.001, 0.80)}
+    for name, (lr, auc) in specs.items():
+        with lab_tracker.start_run(experiment, RunConfig(run_name=name, tenant_id=TENANT)) as r:
+            r.log_params({"lr": lr, "depth": 5 if name == "beta" else 3})
+            for step in range(5):
+                r.log_metric("auc", auc - (4 - step) * 0.05, step=step)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    open_notebook(
+        page, lab, notebooks_dir,
+        [
+            "from matih_jupyter.widgets import RunComparison\n"
+            f"cmp = RunComparison({experiment!r})\ncmp",
+            "print('SELECTED', sorted(cmp.selected['run_name']))",
+        ],
+    )  # fmt: skip
+    out = run_cell(page, 0)
+    wait_done(out)
+    table = out.locator(".matih-run-table")
+    expect(table).to_be_visible()
+
+    def names() -> list[str]:
+        return table.locator(".matih-cell span[title]").all_inner_texts()
+
+    eventually(lambda: sorted(names()) == sorted(specs), what="three rows")
+    table.locator(".matih-sort-header", has_text="auc").click()  # sorted by auc, descending
+    eventually(lambda: names() == ["beta", "gamma", XSS], what="descending auc order")
+    table.locator(".matih-sort-header", has_text="auc").click()  # again: ascending
+    eventually(lambda: names() == [XSS, "gamma", "beta"], what="ascending auc order")
+    expect(table.locator(".matih-cell", has_text="0.9").first).to_be_visible()
+    overlay = out.locator(".matih-run-comparison img").first
+    before = overlay.get_attribute("src")
+    boxes = table.locator("input[type=checkbox]")
+    boxes.nth(1).check()
+    eventually(lambda: overlay.get_attribute("src") != before, what="the overlay chart")
+    one_run = overlay.get_attribute("src")
+    boxes.nth(2).check()
+    eventually(lambda: overlay.get_attribute("src") != one_run, what="the second run's curve")
+    expect(out.locator(".matih-param-diff")).to_be_visible()
+    expect(out.locator(".matih-param-diff")).to_contain_text("depth")
+    shot(page, "comparison-selected")
+    printed = run_cell(page, 1)
+    wait_done(printed)
+    expect(printed.locator(".jp-OutputArea-output")).to_contain_text("SELECTED ['beta', 'gamma']")
+    assert dialogs == []  # the run named like an <img onerror> stayed text
+    expect(table.get_by_text(XSS)).to_be_visible()
+
+
+def test_promote_button_changes_the_stage_in_mlflow(
+    page: Any, lab: str, notebooks_dir: Path, lab_registry: Any
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    model = unique("browser-model")
+    est = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    lab_registry.register_model(TENANT, model, est, "sklearn", {"auc": 0.80}, {"C": 1.0})
+    lab_registry.create_version(TENANT, model, est, "sklearn", {"auc": 0.86}, {"C": 2.0})
+    for step in ("staging", "production"):
+        lab_registry.transition_stage(TENANT, model, "1", step, user_id="alice")
+    lab_registry.transition_stage(TENANT, model, "2", "staging", user_id="alice")
+    open_notebook(
+        page, lab, notebooks_dir,
+        [f"from matih_jupyter.widgets import ModelPromotion\nModelPromotion({model!r})"],
+    )  # fmt: skip
+    out = run_cell(page, 0)
+    wait_done(out)
+    widget = out.locator(".matih-model-promotion")
+    expect(widget.locator(".matih-version-table")).to_contain_text("staging")
+    # v2 (newest, staging) is selected: only production and development are allowed.
+    expect(widget.locator("button.matih-to-archived")).to_be_disabled()
+    expect(widget.locator("button.matih-to-staging")).to_be_disabled()
+    expect(widget.locator("button.matih-to-production")).to_be_enabled()
+    widget.locator("button.matih-to-production").click()
+    box = widget.locator(".matih-confirm-box")
+    expect(box.locator(".matih-delta")).to_contain_text("champion v1")
+    expect(box.locator(".matih-delta")).to_contain_text("+0.06")
+    box.locator("input[type=text]").fill("beats v1 on auc")
+    box.locator("input[type=text]").press("Tab")
+    shot(page, "promotion-confirm")
+    box.locator("button.matih-confirm").click()
+
+    def stages() -> dict[str, str]:
+        return {v.version: v.stage for v in lab_registry.list_versions(TENANT, model)}
+
+    eventually(lambda: stages() == {"2": "production", "1": "archived"}, what="v2 in production")
+    last = lab_registry.history(TENANT, model)
+    assert any(r.version == "2" and r.to_stage == "production" and r.reason for r in last)
+    assert any("beats v1 on auc" in (r.reason or "") for r in last)
+    expect(widget.locator(".matih-error-area")).to_contain_text("moved to production")
+    expect(widget.locator("button.matih-to-archived")).to_be_enabled()
+    shot(page, "promotion-done")
