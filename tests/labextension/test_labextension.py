@@ -95,6 +95,8 @@ def test_runs_refresh_while_a_run_is_live(page: Any, tracker: Any) -> None:
         row = panel.locator(f'tr[data-run-id="{run.run_id}"]')
         expect(row).to_have_attribute("data-status", "running")
         expect(panel.locator(".matih-live")).to_have_text("live")
+        # The interval comes from the user setting (conftest writes refreshInterval = 1).
+        expect(panel.locator(".matih-live")).to_have_attribute("title", re.compile(r"every 1 s"))
         expect(row.locator('[data-metric="loss"]')).to_have_text("0.9")
 
         # New values and the run's end reach the page with no click (refresh interval 1 s).
@@ -269,3 +271,17 @@ def test_command_palette_opens_the_panels(page: Any) -> None:
     palette.locator(".lm-CommandPalette-item", has_text="Open Models Panel").first.click()
     expect(page.locator("#matih-models")).to_be_visible()
     expect(page.locator("#matih-models .matih-tenant")).to_have_text(TENANT)
+
+
+def test_settings_schema_is_served_with_the_users_value(lab: str) -> None:
+    """The refresh interval is a user setting (Settings Editor), validated by the schema."""
+    import json
+    import urllib.request
+
+    base, token = lab.split("/lab?token=")
+    url = f"{base}/lab/api/settings/matih-jupyter-labextension:plugin?token={token}"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        body = json.load(r)
+    prop = body["schema"]["properties"]["refreshInterval"]
+    assert (prop["type"], prop["default"], prop["minimum"]) == ("number", 5, 0)
+    assert body["settings"]["refreshInterval"] == 1

@@ -31,12 +31,6 @@ function RunsTable(props: { model: ExperimentsModel }): JSX.Element {
             <th>Run</th>
             <th>Status</th>
             <th>Start</th>
-            <th>Duration</th>
-            {metrics.map(k => (
-              <th key={k} title={k}>
-                {k}
-              </th>
-            ))}
           </tr>
         </thead>
         <tbody>
@@ -59,7 +53,21 @@ function RunsTable(props: { model: ExperimentsModel }): JSX.Element {
                 />
               </td>
               <td className="matih-run-name" title={run.id}>
-                {run.name ?? run.id.slice(0, 8)}
+                <div className="matih-name">
+                  {run.name ?? run.id.slice(0, 8)}
+                </div>
+                <div className="matih-run-metrics">
+                  {metrics
+                    .filter(k => run.metrics[k] !== undefined)
+                    .map(k => (
+                      <span key={k} title={k}>
+                        {k}{' '}
+                        <span className="matih-metric" data-metric={k}>
+                          {formatMetric(run.metrics[k])}
+                        </span>
+                      </span>
+                    ))}
+                </div>
               </td>
               <td>
                 <span
@@ -67,16 +75,13 @@ function RunsTable(props: { model: ExperimentsModel }): JSX.Element {
                 >
                   {run.status}
                 </span>
+                <div className="matih-duration" title="Duration">
+                  {formatDuration(runDuration(run))}
+                </div>
               </td>
               <td title={new Date(run.start_time).toString()}>
                 {formatTime(run.start_time)}
               </td>
-              <td>{formatDuration(runDuration(run))}</td>
-              {metrics.map(k => (
-                <td key={k} className="matih-metric" data-metric={k}>
-                  {formatMetric(run.metrics[k])}
-                </td>
-              ))}
             </tr>
           ))}
         </tbody>
