@@ -66,3 +66,19 @@ def test_client_types_mirror_the_openapi_schemas(interface: str) -> None:
     props = set(_schema(MIRRORS[interface]).get("properties", {}))
     assert props, f"schema {MIRRORS[interface]} has no properties"
     assert _ts_fields(interface) == props
+
+
+def test_offered_moves_mirror_the_core_lifecycle() -> None:
+    """The Models panel offers exactly the moves the core's lifecycle allows."""
+    from matih_jupyter.core.registry import ALLOWED_TRANSITIONS, STAGES
+
+    logic = (ROOT / "labextension" / "src" / "logic.ts").read_text()
+    block = re.search(r"ALLOWED_TRANSITIONS: [^=]+= \{(.*?)\};", logic, re.S)
+    assert block, "ALLOWED_TRANSITIONS not found in logic.ts"
+    ts = {
+        stage: tuple(re.findall(r"'(\w+)'", targets))
+        for stage, targets in re.findall(r"(\w+): \[([^\]]*)\]", block[1])
+    }
+    assert ts == {k: tuple(v) for k, v in ALLOWED_TRANSITIONS.items()}
+    stages = re.search(r"export const STAGES = \[([^\]]*)\]", logic)
+    assert stages and tuple(re.findall(r"'(\w+)'", stages[1])) == tuple(STAGES)
