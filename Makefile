@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test lint bench clean
+.PHONY: install lab test test-notebooks lint bench clean
 
 LABEXT_NAME := matih-jupyter-labextension
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/$(LABEXT_NAME)
@@ -36,9 +36,23 @@ lint: install
 	$(PY) -m mypy
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm lint:check
 
-## Every test: lint, types, then the whole pytest suite.
+## Every test: lint, types, then the whole pytest suite, then the example notebooks.
 test: lint
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-notebooks
+
+# nbval runs each notebook top to bottom on a fresh embedded store and compares the outputs with
+# the stored ones (notebooks/nbval_sanitize.cfg masks ids, paths and versions). Notebooks are
+# named one by one: a directory would collect every .ipynb under it (checkpoints included).
+NOTEBOOKS := $(addprefix notebooks/,01_quickstart.ipynb 02_magics_and_live_plots.ipynb \
+	03_compare_and_promote.ipynb 04_tenants.ipynb 05_reproduce_a_run.ipynb)
+NOTEBOOK_ENV := -u MLFLOW_TRACKING_URI -u MLFLOW_ARTIFACT_ROOT -u MLFLOW_REGISTRY_URI \
+	-u MATIH_TENANT_ID -u MATIH_USER_ID -u MATIH_JOB_ID -u MATIH_NOTEBOOK_PATH -u JPY_SESSION_NAME
+
+test-notebooks: install
+	home="$$(mktemp -d)" && trap 'rm -rf "$$home"' EXIT && \
+	  env $(NOTEBOOK_ENV) MATIH_HOME="$$home" $(PY) -m pytest --nbval $(NOTEBOOKS) \
+	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly
 
 bench: install
 	$(PY) benchmarks/bench_logging.py
