@@ -455,6 +455,10 @@ class LiveMetricsPlot:
                 return
             try:
                 self._poll(force=True)
+                if self._active is not None and self._active.ended and self.status == "RUNNING":
+                    # ActiveRun.end marks itself ended a moment before MLflow's status
+                    # changes; everything logged is written by then.
+                    self.status = str(self._active.status)
                 self._render()
             except Exception as exc:  # shown in the widget
                 self.errors.show(exc)
