@@ -246,6 +246,8 @@ def _invalid(exc: ValidationError, model: type[BaseModel]) -> InvalidInputError:
         loc.pop()
     field = ".".join(loc) or "body"
     if err["type"] == "extra_forbidden":
+        if len(loc) > 1:
+            return InvalidInputError(field, "is not a known field.")
         known = ", ".join(model.model_fields)
         return InvalidInputError(field, "is not a known field.", hint=f"Known fields: {known}.")
     if err["type"] == "missing":
