@@ -19,12 +19,37 @@ import ipywidgets as w
 
 from ..core.errors import MatihError
 
-# Metric names that are minimised; everything else is maximised unless told otherwise.
-_LOWER_IS_BETTER = re.compile(
-    r"(loss|err|error|mse|rmse|mae|mape|perplexity|ppl|latency|time|duration|cost|regret|"
-    r"wer|cer|fpr|fnr|bpc|nll)",
-    re.IGNORECASE,
+# Words in metric names that mean "minimised"; everything else is maximised unless told
+# otherwise. Matched per word ("val_loss", "train/mse"), so "answer_acc" is not "wer".
+_LOWER_WORDS = frozenset(
+    [
+        "loss",
+        "err",
+        "error",
+        "errors",
+        "mse",
+        "rmse",
+        "mae",
+        "mape",
+        "smape",
+        "perplexity",
+        "ppl",
+        "latency",
+        "time",
+        "seconds",
+        "duration",
+        "cost",
+        "regret",
+        "wer",
+        "cer",
+        "fpr",
+        "fnr",
+        "bpc",
+        "nll",
+        "distance",
+    ]
 )
+_LOWER_SUFFIXES = ("loss", "error")
 
 
 def esc(value: Any) -> str:
@@ -39,7 +64,9 @@ def goal_for(key: str, goals: dict[str, str] | None = None) -> str:
         if goal not in ("min", "max"):
             raise ValueError(f"goal for {key!r} must be 'min' or 'max', not {goals[key]!r}")
         return goal
-    return "min" if _LOWER_IS_BETTER.search(key) else "max"
+    words = [word for word in re.split(r"[^a-z0-9]+", key.lower()) if word]
+    lower = any(wd in _LOWER_WORDS or wd.endswith(_LOWER_SUFFIXES) for wd in words)
+    return "min" if lower else "max"
 
 
 def best_index(values: Sequence[float], goal: str) -> int | None:
