@@ -23,6 +23,9 @@ from .session import MagicSession, OpenRun, get_session
 RUN_ACTIONS = ("start", "end", "status")
 END_STATUSES = ("FINISHED", "FAILED", "KILLED")
 DEFAULT_COMPARE_TOP = 50
+#: Seconds the end of a cell may wait for buffered data of open runs. When the backend is
+#: down the data stays queued (and is retried) instead of freezing the notebook.
+POST_CELL_FLUSH_TIMEOUT = 10.0
 
 
 def parse_argstring(magic: Any, line: str) -> Any:
@@ -117,7 +120,7 @@ class MatihMagics(Magics):
     def post_run_cell(self, result: Any = None) -> None:
         """After every cell: write what open runs buffered, so the store is current even
         if the kernel dies before the next cell."""
-        for opened, exc in self.session.flush_all():
+        for opened, exc in self.session.flush_all(timeout=POST_CELL_FLUSH_TIMEOUT):
             message = getattr(exc, "message", None) or str(exc)
             hint = getattr(exc, "hint", None)
             print(
@@ -495,7 +498,8 @@ class MatihMagics(Magics):
         """Log values to the open run.
 
         Numbers are logged as metrics (at --step, default 0); --params logs params and
-        --tags logs tags instead. Expressions may contain spaces inside brackets.
+        --tags logs tags instead. Expressions may contain spaces (``acc=hits / total``);
+        bare names go first (``%matih_log loss acc=hits / total``).
 
         Examples::
 

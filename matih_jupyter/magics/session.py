@@ -294,12 +294,12 @@ class MagicSession:
         if problems:
             raise problems[0]
 
-    def flush_all(self) -> list[tuple[OpenRun, BaseException]]:
+    def flush_all(self, timeout: float | None = 60.0) -> list[tuple[OpenRun, BaseException]]:
         """Write everything buffered by every open run; returns the failures."""
         failures = []
         for opened in list(self.runs):
             try:
-                opened.run.flush()
+                opened.run.flush(timeout)
             except Exception as exc:
                 failures.append((opened, exc))
         return failures

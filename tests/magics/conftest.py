@@ -3,19 +3,34 @@ pointed at the test's own MLflow store."""
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
 
 
 @pytest.fixture
-def shell(matih_env: dict[str, str]) -> Iterator[InteractiveShell]:
+def shell(
+    matih_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InteractiveShell]:
+    # A private IPython directory and an in-memory history: tests never touch ~/.ipython.
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
     InteractiveShell.clear_instance()
-    sh = InteractiveShell.instance()
+    sh = InteractiveShell.instance(config=config)
     sh.run_line_magic("load_ext", "matih_jupyter")
     try:
         yield sh
     finally:
         sh.run_line_magic("unload_ext", "matih_jupyter")
+        # IPython registers an exit hook per shell that resets it (a full garbage
+        # collection each); run the cheap part now instead of once per test at exit.
+        atexit.unregister(sh.atexit_operations)
+        if sh.history_manager is not None:
+            sh.history_manager.end_session()
+            sh.history_manager.close()
         InteractiveShell.clear_instance()

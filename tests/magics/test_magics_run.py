@@ -346,3 +346,18 @@ def test_unload_ends_open_runs_and_removes_magics(shell, tracker, exp_name):
     assert "unloaded" in run.tags["matih.end_reason"]
     shell.run_line_magic("load_ext", "matih_jupyter")  # the fixture unloads again
     assert "matih_run" in shell.magics_manager.lsmagic()["line"]
+
+
+def test_unreachable_backend_is_a_usage_error_not_a_hang(shell, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    with pytest.raises(UsageError) as info:
+        shell.run_line_magic("matih_run", "start exp")
+    assert "did not answer" in str(info.value)
+    assert "tracking server is running" in str(info.value)
