@@ -24,11 +24,16 @@ def _matih_error_type() -> type[BaseException] | None:
     return getattr(module, "MatihError", None) if module is not None else None
 
 
-def usage_error(exc: BaseException) -> UsageError:
-    """The `UsageError` a user sees for a core error: its message, then its hint."""
+def describe_error(exc: BaseException) -> str:
+    """What a user reads for a core error: its message, then its hint on the next line."""
     message = getattr(exc, "message", None) or str(exc)
     hint = getattr(exc, "hint", None)
-    return UsageError(f"{message}\n{hint}" if hint else message)
+    return f"{message}\n{hint}" if hint else message
+
+
+def usage_error(exc: BaseException) -> UsageError:
+    """The `UsageError` a user sees for a core error."""
+    return UsageError(describe_error(exc))
 
 
 def is_user_error(exc: BaseException) -> bool:

@@ -16,7 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split
 
-from ._errors import maps_user_errors, user_errors
+from ._errors import describe_error, maps_user_errors, user_errors
 from ._parse import parse_list, parse_tags, split_assignment, split_log_line
 from .session import MagicSession, OpenRun, get_session
 
@@ -121,11 +121,8 @@ class MatihMagics(Magics):
         """After every cell: write what open runs buffered, so the store is current even
         if the kernel dies before the next cell."""
         for opened, exc in self.session.flush_all(timeout=POST_CELL_FLUSH_TIMEOUT):
-            message = getattr(exc, "message", None) or str(exc)
-            hint = getattr(exc, "hint", None)
             print(
-                f"matih: could not write what {_describe(opened)} logged: {message}"
-                + (f"\n{hint}" if hint else ""),
+                f"matih: could not write what {_describe(opened)} logged: {describe_error(exc)}",
                 file=sys.stderr,
             )
 

@@ -361,3 +361,20 @@ def test_unreachable_backend_is_a_usage_error_not_a_hang(shell, monkeypatch):
         shell.run_line_magic("matih_run", "start exp")
     assert "did not answer" in str(info.value)
     assert "tracking server is running" in str(info.value)
+
+
+def test_a_write_refused_by_mlflow_is_reported_after_the_cell(shell, tracker, exp_name, capsys):
+    shell.run_line_magic("matih_run", f"start {exp_name}")
+    run_id = shell.user_ns["run"].run_id
+    # another process set the param first; this kernel does not know
+    tracker.client.log_param(run_id, "lr", "0.2")
+    assert shell.run_cell("%matih_log lr=0.1 --params").success
+    err = capsys.readouterr().err
+    assert f"matih: could not write what run '{shell.user_ns['run'].run_name}'" in err
+    assert "Traceback" not in err
+    # reported once; the run goes on and keeps the value that was stored first
+    shell.run_line_magic("matih_log", "x=1")
+    shell.run_line_magic("matih_run", "end")
+    run = tracker.get_run(run_id, TENANT)
+    assert run.params["lr"] == "0.2"
+    assert run.metrics["x"] == 1.0
