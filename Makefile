@@ -27,8 +27,11 @@ $(STAMP): pyproject.toml labextension/package.json labextension/yarn.lock
 install: $(STAMP)
 
 ## JupyterLab on the quickstart notebook, on the embedded store (~/.matih unless MATIH_HOME).
+# The sidebar needs a tenant (the server never takes one from the browser): the notebooks' own
+# acme-corp unless MATIH_TENANT_ID says otherwise.
 lab: install
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks/01_quickstart.ipynb
+	MATIH_TENANT_ID="$${MATIH_TENANT_ID:-acme-corp}" \
+	  $(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks/01_quickstart.ipynb
 
 lint: install
 	$(PY) -m ruff check matih_jupyter tests benchmarks
