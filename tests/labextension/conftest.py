@@ -169,14 +169,39 @@ def lab(
         log.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+def _running_playwright() -> Any:
+    """The sync Playwright another test folder already started in this process, if any."""
+    import gc
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    from playwright.sync_api import Playwright
+
+    return next((o for o in gc.get_objects() if isinstance(o, Playwright)), None)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for this module.
+
+    Playwright's sync API allows one instance per thread, and in a full ``pytest`` run another
+    folder's session-scoped fixture may still hold it: then launch from that one.
+    """
+    from playwright.sync_api import Error, sync_playwright
+
+    manager = sync_playwright()
+    try:
+        p = manager.start()
+        owned = True
+    except Error:
+        p, owned = _running_playwright(), False
+        if p is None:
+            raise
+    b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
         yield b
+    finally:
         b.close()
+        if owned:
+            p.stop()
 
 
 @pytest.fixture
