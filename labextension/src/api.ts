@@ -173,8 +173,14 @@ type Query = Record<
   string | number | boolean | string[] | undefined | null
 >;
 
+/** Request header that selects one of the caller's allowed tenants (never trusted beyond). */
+export const TENANT_HEADER = 'X-Tenant-ID';
+
 /** Typed client of the matih REST API. */
 export class MatihClient {
+  /** The tenant to ask for (one of `IWhoAmI.allowed_tenants`); null: the server's default. */
+  tenant: string | null = null;
+
   constructor(
     readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
@@ -338,10 +344,14 @@ export class MatihClient {
     parts: string[],
     options: { query?: Query; body?: unknown } = {}
   ): Promise<T> {
-    const init: RequestInit = { method };
+    const headers: Record<string, string> = {};
+    if (this.tenant) {
+      headers[TENANT_HEADER] = this.tenant;
+    }
+    const init: RequestInit = { method, headers };
     if (options.body !== undefined) {
       init.body = JSON.stringify(options.body);
-      init.headers = { 'Content-Type': 'application/json' };
+      headers['Content-Type'] = 'application/json';
     }
     let response: Response;
     try {

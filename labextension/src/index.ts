@@ -61,6 +61,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       shown.set(message, Notification.error(message, { autoClose: 8000 }));
     });
 
+    session.tenantChanged.connect(() => {
+      void experiments.reset();
+      void models.reset();
+    });
+
     const experimentsPanel = new ExperimentsPanel(experiments);
     experimentsPanel.title.icon = experimentsIcon;
     experimentsPanel.title.caption = 'Experiments (matih)';

@@ -36,6 +36,31 @@ export class SessionModel {
     return this._error;
   }
 
+  /** Emitted after the user picked another of their tenants. */
+  get tenantChanged(): ISignal<this, string> {
+    return this._tenantChanged;
+  }
+
+  /** Work in another of the caller's allowed tenants (the server checks it is allowed). */
+  async selectTenant(tenant: string): Promise<void> {
+    if (tenant === this._whoami?.tenant_id) {
+      return;
+    }
+    const previous = this.client.tenant;
+    this.client.tenant = tenant;
+    const who = await this.guard(
+      () => this.client.whoami(),
+      `Switching to tenant ${tenant}`
+    );
+    if (!who) {
+      this.client.tenant = previous;
+      return;
+    }
+    this._whoami = who;
+    this._whoamiChanged.emit(who);
+    this._tenantChanged.emit(who.tenant_id);
+  }
+
   async refreshWhoami(): Promise<void> {
     const who = await this.guard(() => this.client.whoami());
     if (who) {
@@ -57,6 +82,7 @@ export class SessionModel {
 
   private _whoami: IWhoAmI | null = null;
   private _whoamiChanged = new Signal<this, IWhoAmI | null>(this);
+  private _tenantChanged = new Signal<this, string>(this);
   private _error = new Signal<this, string>(this);
 }
 
@@ -139,6 +165,15 @@ export class ExperimentsModel {
   set refreshInterval(seconds: number) {
     this._refreshInterval = Math.max(0, seconds);
     this.schedule();
+  }
+
+  /** Forget everything shown (another tenant was selected), then reload. */
+  async reset(): Promise<void> {
+    this.stopTimer();
+    this.clearSelection();
+    this._experiments = [];
+    this._search = '';
+    await this.refresh();
   }
 
   /** Reload experiments, then the selected experiment's runs. */
@@ -388,6 +423,15 @@ export class ModelsModel {
       this._changed.emit();
     }
     await this.refreshSelected();
+  }
+
+  /** Forget everything shown (another tenant was selected), then reload. */
+  async reset(): Promise<void> {
+    this._models = [];
+    this._selectedModelId = null;
+    this._versions = [];
+    this._history = [];
+    await this.refresh();
   }
 
   async selectModel(modelId: string | null): Promise<void> {

@@ -26,6 +26,7 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TENANT = "acme-corp"
+#: The lab's user may also pick this tenant (``X-Tenant-ID``), and no other.
 OTHER_TENANT = "globex"
 TOKEN = "labext-" + uuid.uuid4().hex
 #: The runs list refreshes every second while a run is live (user setting, in seconds).
@@ -138,6 +139,7 @@ def lab(
             f"--ServerApp.root_dir={root / 'notebooks'}",
             f"--IdentityProvider.token={TOKEN}",
             "--LabApp.expose_app_in_browser=True",
+            f"--MatihJupyter.allowed_tenants={OTHER_TENANT}",
         ],
         env=env,
         stdout=log,

@@ -82,3 +82,9 @@ def test_offered_moves_mirror_the_core_lifecycle() -> None:
     assert ts == {k: tuple(v) for k, v in ALLOWED_TRANSITIONS.items()}
     stages = re.search(r"export const STAGES = \[([^\]]*)\]", logic)
     assert stages and tuple(re.findall(r"'(\w+)'", stages[1])) == tuple(STAGES)
+
+
+def test_tenant_header_matches_the_openapi_file() -> None:
+    header = OPENAPI["components"]["parameters"]["TenantHeader"]
+    assert header["in"] == "header"
+    assert f"export const TENANT_HEADER = '{header['name']}';" in API_TS

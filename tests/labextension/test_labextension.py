@@ -19,7 +19,8 @@ from matih_jupyter.core.tracker import RunConfig
 pytestmark = pytest.mark.slow
 
 TENANT = "acme-corp"  # the lab's tenant (MATIH_TENANT_ID in conftest.py)
-OTHER_TENANT = "globex"
+OTHER_TENANT = "globex"  # also allowed to the lab's user (conftest.py)
+FOREIGN_TENANT = "initech"  # not allowed
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
@@ -60,21 +61,27 @@ def finished_run(tracker: Any, experiment: str, name: str, params: dict, losses:
 
 def test_panel_lists_only_the_tenants_experiments(page: Any, tracker: Any) -> None:
     mine = [unique("lab-iso-alpha"), unique("lab-iso-beta")]
-    theirs = unique("lab-iso-secret")
+    secret = unique("lab-iso-secret")
+    theirs = unique("lab-iso-globex")
     for name in mine:
         tracker.get_or_create_experiment(name, TENANT)
-    other_id = tracker.get_or_create_experiment(theirs, OTHER_TENANT)
+    secret_id = tracker.get_or_create_experiment(secret, FOREIGN_TENANT)
+    theirs_id = tracker.get_or_create_experiment(theirs, OTHER_TENANT)
 
     panel = open_panel(page, "matih-experiments")
-    expect(panel.locator(".matih-tenant")).to_have_text(TENANT)
+    select = panel.locator(".matih-tenant-select")
+    expect(select).to_have_value(TENANT)
     expect(panel.locator(".matih-store")).to_contain_text("mlflow.db")
     expect(page.locator(".matih-status-tenant")).to_have_text(f"Tenant: {TENANT}")
     items = panel.locator(".matih-experiments li")
     for name in mine:
         expect(items.filter(has_text=name)).to_have_count(1)
     names = items.locator(".matih-name").all_inner_texts()
-    assert theirs not in names and not any("lab-iso-secret" in n for n in names)
-    assert panel.locator(f'[data-experiment-id="{other_id}"]').count() == 0
+    assert secret not in names and theirs not in names
+    assert not any(n.startswith(("lab-iso-secret", "lab-iso-globex")) for n in names)
+    assert panel.locator(f'[data-experiment-id="{secret_id}"]').count() == 0
+    # Only the user's own tenants are offered.
+    assert select.locator("option").all_inner_texts() == [TENANT, OTHER_TENANT]
 
     # Search narrows the list to matching names.
     panel.locator(".matih-search").fill(mine[1])
@@ -84,6 +91,17 @@ def test_panel_lists_only_the_tenants_experiments(page: Any, tracker: Any) -> No
     expect(panel.locator(".matih-empty")).to_contain_text("No experiment matches")
     panel.locator(".matih-search").fill("lab-iso")
     shot(page, "experiments-tenant-only")
+
+    # Switching to the user's other tenant shows that tenant's experiments only.
+    select.select_option(OTHER_TENANT)
+    expect(page.locator(".matih-status-tenant")).to_have_text(f"Tenant: {OTHER_TENANT}")
+    expect(panel.locator(f'[data-experiment-id="{theirs_id}"]')).to_have_count(1)
+    names = items.locator(".matih-name").all_inner_texts()
+    assert not set(mine) & set(names) and secret not in names
+    shot(page, "experiments-other-tenant")
+    select.select_option(TENANT)
+    expect(items.filter(has_text=mine[0])).to_have_count(1)
+    expect(panel.locator(f'[data-experiment-id="{theirs_id}"]')).to_have_count(0)
 
 
 def test_runs_refresh_while_a_run_is_live(page: Any, tracker: Any) -> None:
@@ -270,7 +288,7 @@ def test_command_palette_opens_the_panels(page: Any) -> None:
     palette.locator("input").fill("Open Models Panel")
     palette.locator(".lm-CommandPalette-item", has_text="Open Models Panel").first.click()
     expect(page.locator("#matih-models")).to_be_visible()
-    expect(page.locator("#matih-models .matih-tenant")).to_have_text(TENANT)
+    expect(page.locator("#matih-models .matih-tenant-select")).to_have_value(TENANT)
 
 
 def test_settings_schema_is_served_with_the_users_value(lab: str) -> None:

@@ -25,9 +25,25 @@ export function SessionHeader(props: {
         </button>
       </div>
       <div className="matih-identity">
-        <span className="matih-tenant" title="Tenant">
-          {who ? who.tenant_id : '…'}
-        </span>
+        {who && who.allowed_tenants.length > 1 ? (
+          <select
+            className="matih-tenant-select"
+            aria-label="Tenant"
+            title="Tenant (you may use several)"
+            value={who.tenant_id}
+            onChange={e => void props.session.selectTenant(e.target.value)}
+          >
+            {who.allowed_tenants.map(t => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <span className="matih-tenant" title="Tenant">
+            {who ? who.tenant_id : '…'}
+          </span>
+        )}
         <span
           className="matih-store"
           title={who ? `${who.user} on ${who.store}` : ''}
