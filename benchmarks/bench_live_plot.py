@@ -165,7 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         "target_overhead_pct": 5.0,
         "ratio_matih_live_plot_vs_plain_mlflow": round(b / c, 3),
         "ratio_matih_vs_plain_mlflow": round(a / c, 3),
+        "rounds_seconds": {
+            "matih": [round(r["seconds"], 3) for r in plain],
+            "matih_live_plot": [round(r["seconds"], 3) for r in live],
+        },
         "live_plot": {
+            # Share of wall time the plot's thread ran: what it can take from a loop that
+            # holds the interpreter lock on an otherwise idle machine.
+            "plot_cpu_share_pct": round(
+                100 * statistics.median(r["plot_cpu_seconds"] / r["seconds"] for r in live), 2
+            ),
             "redraws_median": med(live, "redraws"),
             "plot_cpu_seconds_median": round(med(live, "plot_cpu_seconds"), 3),
             "points_seen": live[-1]["points_seen"],
