@@ -239,6 +239,11 @@ def ensure_workspace(tracking_uri: str, tenant_id: str, *, timeout: float = 10.0
                 hint="With MLflow auth on, an administrator creates each tenant's workspace "
                 "(docs/deployment.md).",
             )
+    elif status == 403:
+        # With MLflow's auth app only administrators may read workspace objects; members
+        # still work inside the workspace an administrator created for their tenant (and
+        # the server refuses them, clearly, if it does not exist).
+        pass
     elif status != 200:
         raise MatihError(
             f"Could not read the MLflow workspace of tenant '{name}' "

@@ -296,6 +296,7 @@ class MlflowServer:
         workers: uvicorn worker processes.
         enable_workspaces: Start with ``--enable-workspaces``.
         extra_args: More ``mlflow server`` arguments.
+        extra_env: More environment for the server (e.g. the auth app's settings).
     """
 
     backend_uri: str
@@ -305,6 +306,7 @@ class MlflowServer:
     workers: int = 4
     enable_workspaces: bool = False
     extra_args: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
 
@@ -327,6 +329,7 @@ class MlflowServer:
         env["MLFLOW_S3_ENDPOINT_URL"] = self.s3.endpoint
         # Background job runners (huey) are not used here and slow the start.
         env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+        env.update(self.extra_env)
         return env
 
     def command(self) -> list[str]:

@@ -150,3 +150,87 @@ def test_scope_is_per_thread_and_workspace_created_once(ws_server, tenant):
     _, body = workspaces._request(ws_server.url, "/api/3.0/mlflow/workspaces", timeout=5)
     listed = [w["name"] for w in body["workspaces"] if w["name"].startswith(tenant)]
     assert sorted(listed) == [f"{tenant}-0", f"{tenant}-1"]
+
+
+@pytest.fixture(scope="module")
+def auth_server(stack, tmp_path_factory):
+    """A server with workspaces and MLflow's basic-auth app, configured as in
+    docs/deploy/basic_auth.ini (NO_PERMISSIONS by default, no access to 'default')."""
+    ini = tmp_path_factory.mktemp("auth") / "basic_auth.ini"
+    ini.write_text(
+        "[mlflow]\n"
+        "default_permission = NO_PERMISSIONS\n"
+        "grant_default_workspace_access = false\n"
+        f"database_uri = {stack.pg.create_database('mlflow_auth')}\n"
+        "admin_username = admin\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    env = {
+        "MLFLOW_AUTH_CONFIG_PATH": str(ini),
+        "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PW,
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "integration-tier-secret-key-0123456789",
+    }
+    return stack.server(
+        workers=1, enable_workspaces=True, extra_args=["--app-name", "basic-auth"], extra_env=env
+    )
+
+
+ADMIN_PW = "admin-pw-for-tests-123"
+
+
+def _as(monkeypatch, user: str) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", user)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PW if user == "admin" else f"{user}-pw-1")
+    workspaces._reset_cache()
+
+
+def test_auth_app_enforces_tenants_per_user(auth_server, tenant, monkeypatch, tmp_path):
+    """The onboarding recipe of docs/deployment.md, then each user in the other's tenant."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.server.auth.client import AuthServiceClient
+
+    from matih_jupyter.core.errors import MatihError
+
+    monkeypatch.setenv("MATIH_HOME", str(tmp_path / "home"))
+    acme, globex = f"{tenant}-acme", f"{tenant}-globex"
+    alice, bob = f"alice-{tenant}", f"bob-{tenant}"
+    _as(monkeypatch, "admin")
+    admin = AuthServiceClient(auth_server.url)
+    for user, t in ((alice, acme), (bob, globex)):
+        workspaces.ensure_workspace(auth_server.url, t)  # admins may create workspaces
+        role = admin.create_role(t, f"{t}-members")
+        admin.add_role_permission(role.id, "workspace", "*", "USE")
+        admin.add_role_permission(role.id, "experiment", "*", "EDIT")
+        admin.add_role_permission(role.id, "registered_model", "*", "EDIT")
+        admin.create_user(user, f"{user}-pw-1")
+        admin.assign_role(user, role.id)
+
+    _as(monkeypatch, alice)
+    tracker = ExperimentTracker(tracking_uri=auth_server.url)
+    router = WorkspaceRouter(auth_server.url)
+    with router.scope(acme):
+        exp = tracker.get_or_create_experiment("churn", acme)
+        run = tracker.create_run(exp, RunConfig(tenant_id=acme))
+        tracker.log_batch(run.id, metrics=[{"key": "auc", "value": 0.9}], tenant_id=acme)
+        assert tracker.get_run(run.id, acme).metrics == {"auc": 0.9}
+    with router.scope(globex):
+        assert tracker.client.search_experiments() == []
+        with pytest.raises((MlflowException, MatihError)):
+            tracker.get_or_create_experiment("intrude", globex)
+
+    _as(monkeypatch, bob)
+    tracker = ExperimentTracker(tracking_uri=auth_server.url)
+    router = WorkspaceRouter(auth_server.url)
+    for ws in (acme, globex):
+        with router.scope(ws):
+            assert f"{acme}/churn" not in {e.name for e in tracker.client.search_experiments()}
+            with pytest.raises(MlflowException, match=r"403|Permission denied|does not exist"):
+                tracker.client.get_run(run.id)
+    with router.scope(acme), pytest.raises(MatihError):
+        tracker.get_run(run.id, acme)
+
+    # No credentials at all: refused.
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME")
+    monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD")
+    with pytest.raises(MlflowException, match=r"401|credentials|Unauthorized"):
+        tracker.client.search_experiments()
