@@ -47,6 +47,7 @@ test: lint
 # nbval runs each notebook top to bottom on a fresh embedded store and compares the outputs with
 # the stored ones (notebooks/nbval_sanitize.cfg masks ids, paths and versions). Notebooks are
 # named one by one: a directory would collect every .ipynb under it (checkpoints included).
+# --nbval-current-env: the kernel is this venv's python, whatever kernelspecs the machine has.
 NOTEBOOKS := $(addprefix notebooks/,01_quickstart.ipynb 02_magics_and_live_plots.ipynb \
 	03_compare_and_promote.ipynb 04_tenants.ipynb 05_reproduce_a_run.ipynb)
 NOTEBOOK_ENV := -u MLFLOW_TRACKING_URI -u MLFLOW_ARTIFACT_ROOT -u MLFLOW_REGISTRY_URI \
@@ -55,7 +56,7 @@ NOTEBOOK_ENV := -u MLFLOW_TRACKING_URI -u MLFLOW_ARTIFACT_ROOT -u MLFLOW_REGISTR
 test-notebooks: install
 	home="$$(mktemp -d)" && trap 'rm -rf "$$home"' EXIT && \
 	  env $(NOTEBOOK_ENV) MATIH_HOME="$$home" $(PY) -m pytest --nbval $(NOTEBOOKS) \
-	    --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly
+	    --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:randomly
 
 bench: install
 	$(PY) benchmarks/bench_logging.py
