@@ -7,6 +7,7 @@ Every user mistake reaches the user as a `UsageError` (one line, no traceback) t
 from __future__ import annotations
 
 import ast
+import keyword
 import numbers
 import sys
 from typing import Any
@@ -278,7 +279,7 @@ class MatihMagics(Magics):
 
     def _check_var(self, var: str | None) -> str:
         name = var or "run"
-        if not name.isidentifier():
+        if not name.isidentifier() or keyword.iskeyword(name):
             raise UsageError(
                 f"--as {name!r} is not a Python variable name.\nFor example --as run2."
             )

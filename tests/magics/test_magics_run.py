@@ -223,6 +223,7 @@ def test_log_numpy_scalars_and_expressions_with_spaces(shell, tracker, exp_name)
         ("start exp --tag novalue", "not key=value"),
         ("start exp --tag matih.tenant_id=evil", "reserved"),
         ("start exp --as 2x", "not a Python variable"),
+        ("start exp --as class", "not a Python variable"),
         ("start exp --no-models", "only goes with --autolog"),
         ("start exp --status KILLED", "only goes with"),
         ("start --nested exp", "no run is open to nest under"),
