@@ -87,14 +87,14 @@ def lab_registry(lab_tracker: Any) -> Any:
     return ModelRegistry(lab_tracker)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def notebooks_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("widgets-lab")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(notebooks_dir: Path, lab_store: dict[str, str], lab_tracker: Any) -> Iterator[str]:
-    """A running JupyterLab; yields its base URL."""
+    """A running JupyterLab for one test module (its kernels stop with it); yields its URL."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
     lab_tracker.list_experiments(TENANT)  # migrate the store before kernels touch it
@@ -149,14 +149,35 @@ def lab(notebooks_dir: Path, lab_store: dict[str, str], lab_tracker: Any) -> Ite
         log.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+def _playwright_in_use() -> Any:
+    """A sync Playwright another test folder started in this thread and still holds."""
+    import gc
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    from playwright.sync_api import Playwright
+
+    return next((o for o in gc.get_objects() if isinstance(o, Playwright)), None)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one module. Playwright's sync API allows one instance per thread; when
+    another folder's fixture still holds it, launch from that one instead."""
+    from playwright.sync_api import Error, sync_playwright
+
+    manager = sync_playwright()
+    try:
+        p, owned = manager.start(), True
+    except Error:
+        p, owned = _playwright_in_use(), False
+        if p is None:
+            raise
+    b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
         yield b
+    finally:
         b.close()
+        if owned:
+            p.stop()
 
 
 @pytest.fixture
