@@ -53,7 +53,8 @@ def test_picks_up_new_points_while_running_and_leaves_png_at_end(tracker, exp_na
 
 
 def test_display_is_replaced_by_a_static_png_when_the_run_ends(tracker, exp_name):
-    shell = InteractiveShell.instance()
+    existed = InteractiveShell.initialized()
+    shell = InteractiveShell.instance()  # display() needs a shell to publish to
     try:
         run = tracker.start_run(exp_name, RunConfig(tenant_id=TENANT))
         with capture_output() as captured:
@@ -71,7 +72,8 @@ def test_display_is_replaced_by_a_static_png_when_the_run_ends(tracker, exp_name
         assert png.startswith(PNG_MAGIC) and png == plot.final_png
         assert "val_loss: latest 1 best 1" in last.data["text/plain"]
     finally:
-        InteractiveShell.clear_instance()
+        if not existed:  # leave a shell another test made alone
+            InteractiveShell.clear_instance()
         del shell
 
 
