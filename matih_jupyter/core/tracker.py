@@ -537,8 +537,8 @@ class ExperimentTracker:
     # -- tenants -----------------------------------------------------------------------
 
     def _tenant(self, tenant_id: str | None) -> str:
-        tenant = tenant_id or self.tenant_id
-        if not tenant:
+        tenant = self.tenant_id if tenant_id is None else tenant_id
+        if tenant is None:
             raise InvalidInputError(
                 "tenant_id",
                 "no tenant given.",
@@ -590,7 +590,9 @@ class ExperimentTracker:
         self, config: ExperimentConfig | ExperimentCreate, tenant_id: str | None = None
     ) -> ExperimentResponse:
         """Create the tenant's experiment; `ConflictError` if the name is taken."""
-        tenant = self._tenant(tenant_id or getattr(config, "tenant_id", None))
+        if tenant_id is None:
+            tenant_id = getattr(config, "tenant_id", None)
+        tenant = self._tenant(tenant_id)
         full = experiment_full_name(tenant, config.name)
         tags = {
             **config.tags,

@@ -96,7 +96,9 @@ def test_names_and_filters_cannot_reach_another_tenant(tracker, victim) -> None:
     assert tracker.find_orphan_runs(ATTACKER) == []
 
 
-@pytest.mark.parametrize("tenant", ["%", "_", "acme%", "acme-corp' OR '1'='1", "ACME-CORP", "a_b"])
+@pytest.mark.parametrize(
+    "tenant", ["", "%", "_", "acme%", "acme-corp' OR '1'='1", "ACME-CORP", "a_b"]
+)
 def test_wildcard_and_injection_tenants_are_refused(tracker, victim, tenant) -> None:
     with pytest.raises(InvalidInputError, match="tenant"):
         tracker.list_experiments(tenant)
