@@ -125,6 +125,20 @@ def test_live_plot_is_shown_and_left_as_a_static_figure(shell, tracker, exp_name
     assert run.status == "finished"
 
 
+def test_live_on_a_started_run_stays_until_end(shell, tracker, exp_name):
+    with capture_output() as cap:
+        shell.run_line_magic("matih_run", f"start {exp_name} --live")
+    assert "application/vnd.jupyter.widget-view+json" in cap.outputs[0].data
+    assert shell.run_cell("for i in range(5):\n    run.log_metric('loss', 1 / (i + 1), step=i)\n")
+    with capture_output() as cap:
+        shell.run_line_magic("matih_run", "status")
+        shell.run_line_magic("matih_run", "end")
+    assert "live plot" in cap.stdout
+    assert any("image/png" in o.data for o in cap.outputs)
+    (run,) = tracker.list_runs(TENANT, exp_name)
+    assert len(tracker.get_metric_history(run.id, "loss", TENANT)) == 5
+
+
 def test_live_without_the_widgets_module_is_a_usage_error(shell, tracker, exp_name, monkeypatch):
     monkeypatch.setitem(sys.modules, "matih_jupyter.widgets", None)
     with pytest.raises(UsageError, match=r"needs the matih_jupyter\.widgets module"):
