@@ -1,53 +1,24 @@
 """The framework-free core: configuration, tenancy, tracker, registry, errors, results.
 
-Nothing here imports IPython, ipywidgets, tornado or jupyter_server.
+Nothing here imports IPython, ipywidgets, tornado or jupyter_server. The public names are
+resolved lazily (the same table as the package root), so importing a light module such as
+``matih_jupyter.core.errors`` or ``matih_jupyter.core.tenancy`` does not import MLflow.
 """
 
-from .errors import (
-    BackendUnavailableError,
-    ConflictError,
-    InvalidInputError,
-    LifecycleError,
-    LoggingError,
-    MatihError,
-    NotFoundError,
-)
-from .models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
-from .registry import (
-    ModelMetadata,
-    ModelRegistry,
-    ModelVersionInfo,
-    PromotionDecision,
-    TransitionRecord,
-)
-from .tracker import (
-    ActiveRun,
-    ExperimentConfig,
-    ExperimentTracker,
-    RunConfig,
-    get_experiment_tracker,
-)
+from __future__ import annotations
 
-__all__ = [
-    "ActiveRun",
-    "BackendUnavailableError",
-    "ConflictError",
-    "ExperimentConfig",
-    "ExperimentCreate",
-    "ExperimentResponse",
-    "ExperimentTracker",
-    "InvalidInputError",
-    "LifecycleError",
-    "LoggingError",
-    "MatihError",
-    "MetricPoint",
-    "ModelMetadata",
-    "ModelRegistry",
-    "ModelVersionInfo",
-    "NotFoundError",
-    "PromotionDecision",
-    "RunConfig",
-    "RunResponse",
-    "TransitionRecord",
-    "get_experiment_tracker",
-]
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    import matih_jupyter
+
+    if name in matih_jupyter._EXPORTS:
+        return getattr(matih_jupyter, name)
+    raise AttributeError(f"module 'matih_jupyter.core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    import matih_jupyter
+
+    return sorted([*globals(), *matih_jupyter._EXPORTS])
