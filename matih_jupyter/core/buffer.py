@@ -86,6 +86,8 @@ class BatchWriter:
         self._tick_interval = tick_interval
         self._last_tick = time.monotonic()
         self.points_sent = 0
+        #: Called on the writer's thread with each batch of metric points MLflow accepted.
+        self.listeners: list[Callable[[list[MetricItem]], None]] = []
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         if start:
             self._thread.start()
@@ -291,6 +293,13 @@ class BatchWriter:
                 raise
             else:
                 self.points_sent += len(m)
+                if m and self.listeners:
+                    self._notify(m)
+
+    def _notify(self, metrics: list) -> None:
+        for listener in list(self.listeners):
+            with contextlib.suppress(Exception):  # a viewer must never break logging
+                listener(metrics)
 
     def _put_back_all(self, batches: list) -> None:
         for m, p, t in reversed(batches):

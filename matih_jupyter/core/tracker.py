@@ -9,6 +9,7 @@ tenant's resources exactly like missing ones.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import numbers
 import os
@@ -20,7 +21,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -223,6 +224,23 @@ class ActiveRun:
         if w.queued:
             return f"{w.queued} items queued, being written."
         return "All logged data is written."
+
+    @property
+    def tracker(self) -> ExperimentTracker:
+        """The tracker that started this run."""
+        return self._tracker
+
+    def add_listener(self, listener: Callable[[list[MetricItem]], None]) -> None:
+        """Call ``listener(points)`` with every batch of metric points once MLflow stored
+        it, as ``(key, value, timestamp_ms, step)`` tuples. It runs where the batch was
+        sent: the writer's thread, or the caller's inside `flush` / `end`; never inside
+        ``log_metric``, so a live view costs the training loop nothing. Exceptions it raises
+        are ignored."""
+        self._writer.listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[list[MetricItem]], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._writer.listeners.remove(listener)
 
     def __repr__(self) -> str:
         state = self.status if self._ended else "RUNNING"
@@ -535,6 +553,11 @@ class ExperimentTracker:
         return self._client
 
     # -- tenants -----------------------------------------------------------------------
+
+    def resolve_tenant(self, tenant_id: str | None = None) -> str:
+        """The tenant a call with ``tenant_id`` acts for: that one (validated), else the
+        tracker's default; `InvalidInputError` when there is none."""
+        return self._tenant(tenant_id)
 
     def _tenant(self, tenant_id: str | None) -> str:
         tenant = self.tenant_id if tenant_id is None else tenant_id

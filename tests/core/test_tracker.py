@@ -411,3 +411,36 @@ def test_unknown_ids_are_not_found(tracker) -> None:
         tracker.get_experiment("424242", TENANT)
     with pytest.raises(NotFoundError):
         tracker.get_metric_history("nope", "loss", TENANT)
+
+
+def test_listeners_see_every_stored_point_off_the_callers_thread(tracker, exp_name) -> None:
+    import threading
+    import time
+
+    seen: list[tuple] = []
+    threads: set[str] = set()
+
+    def listener(points) -> None:
+        threads.add(threading.current_thread().name)
+        seen.extend(points)
+
+    def broken(points) -> None:
+        raise RuntimeError("a viewer bug must not break logging")
+
+    with tracker.start_run(exp_name, cfg()) as run:
+        run.add_listener(broken)
+        run.add_listener(listener)
+        assert run.tracker is tracker
+        for i in range(2500):
+            run.log_metric("loss", float(i), step=i)  # never calls a listener itself
+        assert threading.current_thread().name not in threads
+        deadline = time.monotonic() + 30
+        while len(seen) < 2500 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the writer thread sends without any flush
+        assert threads == {f"matih-writer-{run.run_id[:8]}"}
+        run.flush()
+        run.remove_listener(broken)
+        run.remove_listener(broken)  # removing twice is harmless
+    assert sorted(p[3] for p in seen) == list(range(2500))
+    assert {p[0] for p in seen} == {"loss"}
+    assert tracker.resolve_tenant(TENANT) == TENANT
