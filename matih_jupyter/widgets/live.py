@@ -1,20 +1,25 @@
 """`LiveMetricsPlot`: metric curves of a run that update while it logs.
 
-The plot never touches the training loop. A background thread polls MLflow (the run's
-status, its latest metrics and, when they changed, the metric histories) and redraws a PNG
-into an `ipywidgets.Image`. The thread limits itself twice: at most one redraw per
-``interval`` seconds, and at most ``max_cpu_fraction`` of wall time spent polling and
-drawing (Python threads share one interpreter lock, so time the plot spends is time a
-Python training loop may wait). When the run ends, the output is replaced by the final
-figure as a plain PNG, so a saved notebook shows it on GitHub or nbviewer.
+The plot never touches the training loop. For a run open in this process it listens to
+the run's writer (`ActiveRun.add_listener`: points arrive as MLflow stores them, on the
+writer's thread), so it reads nothing back from MLflow while the run trains; for a run id
+it polls MLflow (the run's status, its latest metrics and, when they changed, the metric
+histories). A background thread redraws a PNG into an `ipywidgets.Image`. The thread
+limits itself twice: at most one redraw per ``interval`` seconds, and at most
+``max_cpu_fraction`` of wall time spent polling and drawing (Python threads share one
+interpreter lock, so time the plot spends is time a Python training loop may wait). When
+the run ends, the output is replaced by the final figure as a plain PNG, so a saved
+notebook shows it on GitHub or nbviewer.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import math
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import ipywidgets as w
@@ -127,6 +132,7 @@ class LiveMetricsPlot:
         self.history: dict[str, list[tuple[int, int, float]]] = {}  # key -> (step, ts, value)
         self.redraws = 0
         self.polls = 0
+        self.mlflow_polls = 0  # polls that read MLflow (not the in-process run's listener)
         self.busy_seconds = 0.0  # CPU seconds the poller spent (polling + drawing)
         self.max_iteration_seconds = 0.0
         self.png: bytes = b""
@@ -140,6 +146,13 @@ class LiveMetricsPlot:
         self._handle: Any = None
         self._thread: threading.Thread | None = None
         self._finished = False
+        # Points of an in-process run arrive here from its writer; the first poll reads
+        # what was stored before, and duplicates at that seam are dropped on merge.
+        self._inbox: deque[tuple[str, float, int, int]] | None = None
+        if self._active is not None and hasattr(self._active, "add_listener"):
+            self._inbox = deque()
+            self._listener = self._inbox.extend
+            self._active.add_listener(self._listener)
 
         self.header = w.HTML()
         self.x_axis = w.ToggleButtons(
@@ -266,8 +279,38 @@ class LiveMetricsPlot:
         return self.status in _TERMINAL
 
     def _poll(self, force: bool = False) -> bool:
+        """Take new points (from the run's writer, or from MLflow); True on a change."""
+        if self._inbox is not None and not force and self._fingerprint is not None:
+            return self._drain_inbox()
+        return self._poll_mlflow(force)
+
+    def _drain_inbox(self) -> bool:
+        assert self._inbox is not None
+        self.polls += 1
+        changed = False
+        while self._inbox:
+            key, value, ts, step = self._inbox.popleft()
+            if self.metrics and key not in self.metrics:
+                continue
+            series = self.history.setdefault(key, [])
+            point = (int(step), int(ts), float(value))
+            if not series or point > series[-1]:
+                series.append(point)
+            elif point not in series:
+                bisect.insort(series, point)
+            else:
+                continue
+            changed = True
+        return changed
+
+    def _stop_listening(self) -> None:
+        if self._inbox is not None and self._active is not None:
+            self._active.remove_listener(self._listener)
+
+    def _poll_mlflow(self, force: bool = False) -> bool:
         """Read new points from MLflow; True when something changed."""
         self.polls += 1
+        self.mlflow_polls += 1
         run = self._client.get_run(self.run_id)
         self.status = str(run.info.status)
         if self._start_ms is None:
@@ -453,6 +496,7 @@ class LiveMetricsPlot:
         with self._lock:
             if self._finished:
                 return
+            self._stop_listening()
             try:
                 self._poll(force=True)
                 if self._active is not None and self._active.ended and self.status == "RUNNING":

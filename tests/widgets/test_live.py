@@ -52,6 +52,24 @@ def test_picks_up_new_points_while_running_and_leaves_png_at_end(tracker, exp_na
     assert "<td>loss</td>" in plot.stats.value
 
 
+def test_in_process_run_is_followed_through_its_writer_not_mlflow(tracker, exp_name):
+    run = tracker.start_run(exp_name, RunConfig(run_name="train", tenant_id=TENANT))
+    run.log_metric("loss", 2.0, step=0)
+    run.flush()  # stored before the plot exists: read once from MLflow
+    plot = _fast(run, tracker)
+    wait_for(lambda: len(plot.history.get("loss", [])) == 1, what="the stored point")
+    reads = plot.mlflow_polls
+    for step in range(1, 300):
+        run.log_metric("loss", 1.0 / step, step=step)
+    run.flush()
+    wait_for(lambda: len(plot.history.get("loss", [])) == 300, what="points via the writer")
+    assert plot.mlflow_polls == reads  # nothing read back from MLflow while training
+    assert [p[0] for p in plot.history["loss"]] == list(range(300))
+    run.end()
+    wait_for(lambda: not plot.running, what="the end")
+    assert [p[0] for p in plot.history["loss"]] == list(range(300))  # no duplicates at the seam
+
+
 def test_display_is_replaced_by_a_static_png_when_the_run_ends(tracker, exp_name):
     existed = InteractiveShell.initialized()
     shell = InteractiveShell.instance()  # display() needs a shell to publish to
