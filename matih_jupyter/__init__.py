@@ -28,6 +28,7 @@ _EXPORTS = {
     "LifecycleError": "matih_jupyter.core.errors",
     "BackendUnavailableError": "matih_jupyter.core.errors",
     "LoggingError": "matih_jupyter.core.errors",
+    "AccessDeniedError": "matih_jupyter.core.errors",
     "ModelRegistry": "matih_jupyter.core.registry",
     "ModelMetadata": "matih_jupyter.core.registry",
     "ModelVersionInfo": "matih_jupyter.core.registry",
@@ -39,6 +40,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .core.errors import (
+        AccessDeniedError,
         BackendUnavailableError,
         ConflictError,
         InvalidInputError,

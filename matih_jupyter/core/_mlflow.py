@@ -20,6 +20,7 @@ from mlflow.tracking import MlflowClient
 
 from .config import StoreConfig
 from .errors import (
+    AccessDeniedError,
     BackendUnavailableError,
     ConflictError,
     InvalidInputError,
@@ -51,6 +52,10 @@ _CONFLICT = {
     codes.ErrorCode.Name(codes.RESOURCE_ALREADY_EXISTS),
     codes.ErrorCode.Name(codes.ABORTED),
     codes.ErrorCode.Name(codes.RESOURCE_CONFLICT),
+}
+_DENIED = {
+    codes.ErrorCode.Name(codes.PERMISSION_DENIED),
+    codes.ErrorCode.Name(codes.UNAUTHENTICATED),
 }
 _UNAVAILABLE = {
     codes.ErrorCode.Name(codes.TEMPORARILY_UNAVAILABLE),
@@ -113,6 +118,14 @@ def translate_errors(what: str, *, not_found: str | None = None) -> Iterator[Non
         text = _short(exc.message)
         if code in _NOT_FOUND:
             raise NotFoundError(not_found or f"Not found while {what}.") from None
+        if code in _DENIED or (
+            isinstance(exc, RestException) and getattr(exc, "_status_code", 0) in (401, 403)
+        ):
+            raise AccessDeniedError(
+                f"The MLflow server refused access while {what}: {text}",
+                hint="Check MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD and the "
+                "permissions your user has on this tenant's workspace.",
+            ) from None
         if code in _CONFLICT:
             raise ConflictError(f"Conflict while {what}: {text}") from None
         if (
@@ -223,3 +236,21 @@ def entities(
         [Param(k, v) for k, v in params],
         [RunTag(k, v) for k, v in tags],
     )
+
+
+def request_workspace(name: str) -> contextlib.AbstractContextManager[str | None]:
+    """A block whose MLflow requests (this thread or task) go to workspace ``name``.
+
+    MLflow's REST client reads a context variable for every request; the "server" flavour
+    sets only the variable, never ``MLFLOW_WORKSPACE`` in the process environment.
+    """
+    from mlflow.utils.workspace_context import ServerWorkspaceContext
+
+    return ServerWorkspaceContext(name)
+
+
+def bind_request_workspace(name: str) -> None:
+    """Send this thread's (or task's) MLflow requests to workspace ``name`` until rebound."""
+    from mlflow.utils.workspace_context import set_server_request_workspace
+
+    set_server_request_workspace(name)

@@ -48,6 +48,12 @@ class NotFoundError(MatihError, LookupError):
     http_status = 404
 
 
+class AccessDeniedError(MatihError, PermissionError):
+    """The MLflow server refused the credentials in use (its own auth, e.g. basic-auth)."""
+
+    http_status = 403
+
+
 class ConflictError(MatihError):
     """The request contradicts what is stored (a param logged again with another value,
     a name already taken, a lost promotion race)."""
@@ -91,6 +97,7 @@ class LoggingError(MatihError):
 
 
 __all__ = [
+    "AccessDeniedError",
     "BackendUnavailableError",
     "ConflictError",
     "InvalidInputError",

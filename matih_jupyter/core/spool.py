@@ -33,8 +33,13 @@ def spool_dir() -> Path:
 class Spool:
     """The spool of one run. Create it with `Spool.open`; it owns the run's lock."""
 
-    def __init__(self, run_id: str, directory: Path | None = None) -> None:
+    def __init__(
+        self, run_id: str, directory: Path | None = None, *, tenant: str | None = None
+    ) -> None:
         self.run_id = run_id
+        #: The run's tenant: stored with every record, so a replay by another process
+        #: sends to the tenant's MLflow workspace.
+        self.tenant = tenant
         self.dir = directory or spool_dir()
         self.path = self.dir / f"{run_id}.jsonl"
         self._offset_path = self.dir / f"{run_id}.offset"
@@ -56,7 +61,10 @@ class Spool:
             handle.close()
             return False
         self._lock = handle
-        self.items = sum(_count(rec) for _, rec in self._records())
+        self.items = 0
+        for _, rec in self._records():
+            self.items += _count(rec)
+            self.tenant = self.tenant or rec.get("tenant")
         return True
 
     def release(self) -> None:
@@ -70,6 +78,8 @@ class Spool:
     def append(self, record: dict[str, Any]) -> None:
         """Append one record durably (fsync before returning)."""
         self.acquire()
+        if self.tenant:
+            record = {**record, "tenant": self.tenant}
         line = json.dumps(record, separators=(",", ":"), allow_nan=True) + "\n"
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(line)

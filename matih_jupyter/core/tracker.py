@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import math
 import numbers
 import os
@@ -58,6 +59,7 @@ from .tenancy import (
     validate_tenant_id,
     validate_user_tag,
 )
+from .workspaces import WorkspaceRouter, binds_caller, isolated, isolated_methods
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,6 +120,17 @@ class RunConfig:
     notebook_path: str | None = None
 
 
+def _run_scoped(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For ActiveRun methods that call MLflow on the caller's thread: in their own context,
+    bound to the run's tenant (its MLflow workspace, when the server has them)."""
+
+    def bound(self: ActiveRun, *args: Any, **kwargs: Any) -> Any:
+        self._tracker.workspaces.bind(self.tenant_id)
+        return fn(self, *args, **kwargs)
+
+    return isolated(functools.wraps(fn)(bound))
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -169,7 +182,7 @@ class ActiveRun:
             name=f"matih-writer-{run_id[:8]}",
             on_tick=self._heartbeat,
             tick_interval=tracker.heartbeat_interval,
-            spool=Spool(run_id),
+            spool=Spool(run_id, tenant=tenant_id),
             terminate=self._terminate,
         )
         self._sampler = (
@@ -339,6 +352,7 @@ class ActiveRun:
 
     # -- artifacts (synchronous: files can be large and callers expect them stored) -----
 
+    @_run_scoped
     def log_artifact(
         self, local_path: str | os.PathLike, artifact_path: str | None = None
     ) -> ActiveRun:
@@ -354,6 +368,7 @@ class ActiveRun:
             self._client.log_artifact(self.run_id, str(path), artifact_path)
         return self
 
+    @_run_scoped
     def log_artifacts(
         self, local_dir: str | os.PathLike, artifact_path: str | None = None
     ) -> ActiveRun:
@@ -366,6 +381,7 @@ class ActiveRun:
             self._client.log_artifacts(self.run_id, str(path), _artifact_dir(artifact_path))
         return self
 
+    @_run_scoped
     def log_dict(self, dictionary: Mapping[str, Any], artifact_file: str) -> ActiveRun:
         """Store a dict as JSON (or YAML for ``.yaml``/``.yml``) in the run's artifacts."""
         self._check_open()
@@ -373,12 +389,14 @@ class ActiveRun:
             self._client.log_dict(self.run_id, dict(dictionary), _artifact_file(artifact_file))
         return self
 
+    @_run_scoped
     def log_text(self, text: str, artifact_file: str) -> ActiveRun:
         self._check_open()
         with mf.translate_errors(f"storing {artifact_file!r}"):
             self._client.log_text(self.run_id, str(text), _artifact_file(artifact_file))
         return self
 
+    @_run_scoped
     def log_figure(self, figure: Any, artifact_file: str) -> ActiveRun:
         """Store a matplotlib (or plotly) figure as an image artifact."""
         self._check_open()
@@ -392,11 +410,13 @@ class ActiveRun:
         """Seconds since the run started."""
         return time.monotonic() - self._start_monotonic
 
+    @_run_scoped
     def flush(self, timeout: float | None = 60.0) -> ActiveRun:
         """Wait until everything logged so far is written to MLflow."""
         self._writer.flush(timeout)
         return self
 
+    @_run_scoped
     def end(
         self,
         status: str = "FINISHED",
@@ -471,11 +491,15 @@ class ActiveRun:
     # -- writer callbacks (writer thread) ----------------------------------------------
 
     def _send(self, metrics: list, params: list, tags: list) -> None:
+        # The writer's thread (or a caller that acted for another tenant since) must send
+        # to this run's workspace.
+        self._tracker.workspaces.bind(self.tenant_id)
         m, p, t = mf.entities(metrics, params, tags)
         with mf.translate_errors(f"logging to run {self.run_id}"):
             self._client.log_batch(self.run_id, metrics=m, params=p, tags=t, synchronous=True)
 
     def _terminate(self, status: str, end_time: int) -> None:
+        self._tracker.workspaces.bind(self.tenant_id)
         with mf.translate_errors(f"ending run {self.run_id}"):
             self._client.set_terminated(self.run_id, status=status, end_time=end_time)
 
@@ -507,6 +531,7 @@ class RunList(list):
     next_page_token: str | None = None
 
 
+@isolated_methods
 class ExperimentTracker:
     """Tenant-scoped experiment tracking on MLflow (seeds 000 and 001).
 
@@ -537,6 +562,8 @@ class ExperimentTracker:
         )
         self.tenant_id = validate_tenant_id(tenant_id) if tenant_id else default_tenant()
         self._client = mf.make_client(self.store)
+        # Tenants map to MLflow workspaces when the server has them (detected on first use).
+        self.workspaces = WorkspaceRouter(self.tracking_uri)
         self._experiment_ids: dict[tuple[str, str], str] = {}
         self._owner: dict[str, str] = {}
         self._local = threading.local()
@@ -567,7 +594,15 @@ class ExperimentTracker:
                 "no tenant given.",
                 hint="Pass tenant_id=..., or set MATIH_TENANT_ID for the process.",
             )
-        return validate_tenant_id(tenant)
+        return self.bind_tenant(tenant)
+
+    @binds_caller
+    def bind_tenant(self, tenant_id: str) -> str:
+        """Validate ``tenant_id`` and send this thread's next MLflow calls to its workspace
+        (when the server has workspaces). Every tenant-scoped call does this first."""
+        tenant = validate_tenant_id(tenant_id)
+        self.workspaces.bind(tenant)
+        return tenant
 
     # -- experiments -------------------------------------------------------------------
 
@@ -1138,6 +1173,8 @@ class ExperimentTracker:
             if not spool.acquire():
                 continue
             items = spool.items
+            if spool.tenant:
+                self.bind_tenant(spool.tenant)
 
             def send(m: list, p: list, t: list, run_id: str = run_id) -> None:
                 em, ep, et = mf.entities(m, p, t)

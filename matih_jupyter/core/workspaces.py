@@ -23,23 +23,26 @@ scheme of `tenancy` (``<tenant>/<name>`` experiments, ``<tenant>.<name>`` models
 tags re-checked on every result). With it, both apply: the prefixes and tags stay, and the
 server refuses cross-workspace access on top.
 
-Framework-free; MLflow itself is imported only inside `WorkspaceRouter.scope` (for the
-context variable that its REST client reads), never at import time.
+Framework-free; the MLflow context variable its REST client reads is set through
+`_mlflow` (imported only when a workspace is bound), never at import time.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
+import functools
 import json
 import os
 import threading
+import types
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .config import _redact
 from .errors import BackendUnavailableError, InvalidInputError, MatihError
@@ -309,12 +312,26 @@ class WorkspaceRouter:
         if name is None:
             yield None
             return
-        # MLflow's REST client reads this context variable for every request; the
-        # "server" flavour sets only the variable, never MLFLOW_WORKSPACE in os.environ.
-        from mlflow.utils.workspace_context import ServerWorkspaceContext
+        from ._mlflow import request_workspace
 
-        with ServerWorkspaceContext(name):
+        with request_workspace(name):
             yield name
+
+    def bind(self, tenant_id: str) -> str | None:
+        """Send the current context's MLflow calls to the tenant's workspace, until bound
+        again; returns the workspace, or None without workspaces.
+
+        For code that cannot wrap its calls in `scope`: the tracker and the registry bind
+        at the start of every tenant-scoped call and run each public method in its own
+        context (`isolated_methods`), so a binding never outlives the call; a run's writer
+        binds before every send.
+        """
+        name = self.workspace(tenant_id)
+        if name is not None:
+            from ._mlflow import bind_request_workspace
+
+            bind_request_workspace(name)
+        return name
 
     def describe(self) -> str:
         """One line for people, e.g. for ``%matih_tenant`` or the store status."""
@@ -329,3 +346,37 @@ def _reset_cache() -> None:
     with _lock:
         _cache.clear()
         _known.clear()
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_C = TypeVar("_C", bound=type)
+
+
+def isolated(fn: _F) -> _F:
+    """Run ``fn`` in a copy of the caller's context, so a workspace it binds is gone when
+    it returns (the caller's thread, e.g. a server worker or a notebook, stays unbound)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return contextvars.copy_context().run(fn, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def binds_caller(fn: _F) -> _F:
+    """Mark a method whose purpose is to bind the *caller's* context (`isolated_methods`
+    leaves it alone)."""
+    fn.__matih_binds_caller__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def isolated_methods(cls: _C) -> _C:
+    """Class decorator: every public method runs `isolated`, except `binds_caller` ones."""
+    for name, attr in list(vars(cls).items()):
+        if (
+            not name.startswith("_")
+            and isinstance(attr, types.FunctionType)
+            and not getattr(attr, "__matih_binds_caller__", False)
+        ):
+            setattr(cls, name, isolated(attr))
+    return cls

@@ -242,6 +242,11 @@ class LiveMetricsPlot:
     # -- background loop -----------------------------------------------------------------
 
     def _loop(self) -> None:
+        # This thread reads MLflow for the run's tenant (its workspace, on a server that
+        # has them).
+        bind = getattr(self.tracker, "bind_tenant", None)
+        if bind is not None:
+            bind(self.tenant_id)
         last_draw = 0.0
         cost = 0.0  # smoothed CPU seconds per iteration
         while not self._stop.is_set():

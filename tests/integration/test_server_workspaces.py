@@ -63,64 +63,67 @@ def test_router_is_a_no_op_without_workspaces(mlflow_server, tenant):
     assert not router.enabled
 
 
-def test_tenants_cannot_see_each_others_experiments_runs_or_models(ws_server, tenant, tmp_path,
-                                                                   monkeypatch):  # fmt: skip
+def test_tracker_routes_each_tenant_to_its_own_workspace(ws_server, tenant, tmp_path, monkeypatch):
+    """No explicit scope anywhere: the tracker and the registry bind the tenant's workspace
+    themselves (on the caller's thread and on each run's writer thread), and the server
+    then keeps the tenants apart on top of matih's own checks."""
     from mlflow.exceptions import MlflowException
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
+    from matih_jupyter.core._mlflow import request_workspace
+
     monkeypatch.setenv("MATIH_HOME", str(tmp_path / "home"))
     a, b = f"{tenant}-a", f"{tenant}-b"
     tracker = ExperimentTracker(tracking_uri=ws_server.url)
+    registry = ModelRegistry(tracker)
     router = WorkspaceRouter(ws_server.url)
     client = tracker.client
     x, y = make_classification(n_samples=60, n_features=4, random_state=3)
 
     def populate(t: str) -> tuple[str, str]:
-        with router.scope(t) as ws:
-            assert ws == t
-            exp_id = tracker.get_or_create_experiment("churn", t)
-            run = tracker.create_run(exp_id, RunConfig(tenant_id=t, run_name=f"{t}-run"))
-            tracker.log_batch(run.id, metrics=[{"key": "auc", "value": 0.9}], tenant_id=t)
-            tracker.end_run(run.id, "FINISHED", tenant_id=t)
-            ModelRegistry(tracker).register_model(
-                t, "churn", LogisticRegression().fit(x, y), "sklearn", {"auc": 0.9}, {}, None,
-                user_id="alice",
-            )  # fmt: skip
-            return exp_id, run.id
+        with tracker.start_run("churn", RunConfig(tenant_id=t, run_name=f"{t}-run")) as run:
+            for step in range(50):
+                run.log_metric("auc", 0.5 + step / 100, step=step)  # sent by the writer thread
+        registry.register_model(
+            t, "churn", LogisticRegression().fit(x, y), "sklearn", {"auc": 0.9}, {}, None,
+            user_id="alice",
+        )  # fmt: skip
+        return run.experiment_id, run.run_id
 
     exp_a, run_a = populate(a)
-    _, run_b = populate(b)
+    exp_b, run_b = populate(b)
 
-    with router.scope(b):
-        # The server hides A's resources from B's workspace, whatever tenant B claims.
-        with pytest.raises(NotFoundError):
-            tracker.get_run(run_a, a)
-        with pytest.raises(NotFoundError):
-            tracker.get_experiment(exp_a, a)
-        assert tracker.list_experiments(a) == []
-        assert ModelRegistry(tracker).get_model(a, "churn") is None
+    # Raw MLflow, one workspace at a time: each holds only its tenant's data.
+    for mine, other, other_run in ((a, b, run_b), (b, a, run_a)):
+        with router.scope(mine):
+            names = {e.name for e in client.search_experiments()}
+            assert f"{mine}/churn" in names and f"{other}/churn" not in names
+            models = {m.name for m in client.search_registered_models()}
+            assert f"{mine}.churn" in models and all(m.startswith(f"{mine}.") for m in models)
+            with pytest.raises(MlflowException, match=r"RESOURCE_DOES_NOT_EXIST|does not exist"):
+                client.get_run(other_run)
+    # The shared default workspace holds neither tenant.
+    with request_workspace(None):
         names = {e.name for e in client.search_experiments()}
-        assert f"{b}/churn" in names and f"{a}/churn" not in names
-        # (the registry keeps helper models beside each model: "<model>~...")
-        models = {m.name for m in client.search_registered_models()}
-        assert f"{b}.churn" in models and all(m.startswith(f"{b}.") for m in models)
-        with pytest.raises(MlflowException, match=r"RESOURCE_DOES_NOT_EXIST|does not exist"):
-            client.get_run(run_a)
-        assert tracker.get_run(run_b, b).metrics == {"auc": 0.9}
+        assert not any(n.startswith(tenant) for n in names)
+        with pytest.raises(MlflowException):
+            client.get_experiment(exp_a)
 
-    with router.scope(a):
-        assert tracker.get_run(run_a, a).metrics == {"auc": 0.9}
-        with pytest.raises(NotFoundError):
-            tracker.get_run(run_b, b)
-        models = {m.name for m in client.search_registered_models()}
-        assert f"{a}.churn" in models and all(m.startswith(f"{a}.") for m in models)
+    # Through matih, each call is routed to the workspace of the tenant it acts for.
+    assert len(tracker.get_metric_history(run_a, "auc", a)) == 50
+    assert len(tracker.get_metric_history(run_b, "auc", b)) == 50
+    with pytest.raises(NotFoundError):
+        tracker.get_run(run_a, b)
+    with pytest.raises(NotFoundError):
+        tracker.get_experiment(exp_b, a)
+    assert sorted(e.name for e in tracker.list_experiments(b)) == ["churn", "models.churn"]
+    assert registry.get_model(a, "churn") is not None
+    assert registry.get_model(b, "churn").tenant_id == b
+    assert registry.get_model(b, "churn").run_id != registry.get_model(a, "churn").run_id
+    from mlflow.utils.workspace_context import get_request_workspace
 
-    # No workspace named: the shared default workspace, which holds neither tenant.
-    names = {e.name for e in client.search_experiments()}
-    assert not any(n.startswith(tenant) for n in names)
-    with pytest.raises(MlflowException):
-        client.get_experiment(exp_a)
+    assert get_request_workspace() is None  # no call leaves this thread bound to a tenant
 
 
 def test_scope_is_per_thread_and_workspace_created_once(ws_server, tenant):
@@ -228,6 +231,13 @@ def test_auth_app_enforces_tenants_per_user(auth_server, tenant, monkeypatch, tm
                 tracker.client.get_run(run.id)
     with router.scope(acme), pytest.raises(MatihError):
         tracker.get_run(run.id, acme)
+    # Through matih (which binds acme's workspace itself), the server's refusal is a clear
+    # error, not a generic one.
+    from matih_jupyter import AccessDeniedError
+
+    assert tracker.list_experiments(acme) == []  # the server shows bob nothing there
+    with pytest.raises(AccessDeniedError, match="refused access"):
+        tracker.get_or_create_experiment("intrude", acme)
 
     # No credentials at all: refused.
     monkeypatch.delenv("MLFLOW_TRACKING_USERNAME")

@@ -50,9 +50,9 @@ from ..tenancy import (
     validate_key,
     validate_name,
     validate_param,
-    validate_tenant_id,
     validate_user_tag,
 )
+from ..workspaces import isolated_methods
 from . import artifacts as art
 from .hooks import (
     DEFAULT_HOOK_STAGES,
@@ -152,6 +152,7 @@ class _Plan:
     changed_versions: list[str]
 
 
+@isolated_methods
 class ModelRegistry:
     """Tenant-scoped model registry with a governed stage lifecycle (seeds 002-004).
 
@@ -275,7 +276,7 @@ class ModelRegistry:
         return NotFoundError(f"Model '{name}' was not found for tenant '{tenant}'.")
 
     def _full(self, tenant_id: Any, model_id: Any) -> tuple[str, str, str]:
-        tenant = validate_tenant_id(tenant_id)
+        tenant = self.tracker.bind_tenant(tenant_id)
         name = validate_name(model_id, "model_id")
         return tenant, name, model_full_name(tenant, name)
 
@@ -354,7 +355,7 @@ class ModelRegistry:
                 newest) is in this stage.
             framework: Only models whose current version is of this framework.
         """
-        tenant = validate_tenant_id(tenant_id)
+        tenant = self.tracker.bind_tenant(tenant_id)
         clauses = [f"tags.`{TAG_TENANT}` = {quote_filter_value(tenant)}"]
         if stage is not None:
             clauses.append(f"tags.`{TAG_STAGE}` = {quote_filter_value(validate_stage(stage))}")
@@ -1369,7 +1370,7 @@ class ModelRegistry:
             )
         with mf.translate_errors(
             f"deleting model '{snap.name}'",
-            not_found=self._not_found(snap.name, validate_tenant_id(tenant_id)).message,
+            not_found=self._not_found(snap.name, self.tracker.bind_tenant(tenant_id)).message,
         ):
             self._client.delete_registered_model(snap.full)
         with mf.translate_errors(f"deleting the tickets of '{snap.name}'"):
@@ -1393,7 +1394,7 @@ class ModelRegistry:
         self, tenant_id: str, run_id: str, step: int, metrics: Mapping[str, Any]
     ) -> None:
         """Log ``metrics`` at ``step`` to the tenant's run (it may have ended)."""
-        tenant = validate_tenant_id(tenant_id)
+        tenant = self.tracker.bind_tenant(tenant_id)
         if isinstance(step, bool) or not isinstance(step, numbers.Integral):
             raise InvalidInputError("step", f"{step!r} is not an integer.")
         clean = self._clean_metrics(metrics)
@@ -1408,7 +1409,7 @@ class ModelRegistry:
         self, tenant_id: str, run_ids: Sequence[str], metrics: Sequence[str]
     ) -> list[dict[str, Any]]:
         """Seed 002's comparison: ``[{"run_id", "parameters", "metrics": {m: value|None}}]``."""
-        tenant = validate_tenant_id(tenant_id)
+        tenant = self.tracker.bind_tenant(tenant_id)
         if isinstance(run_ids, str) or isinstance(metrics, str):
             raise InvalidInputError("run_ids", "expected lists of run ids and metric names.")
         out = []
@@ -1455,7 +1456,7 @@ class ModelRegistry:
         the version's run.
         """
         snap = self._require(tenant_id, model_id)
-        tenant = validate_tenant_id(tenant_id)
+        tenant = self.tracker.bind_tenant(tenant_id)
         validate_key(metric, "metric")
         if (
             isinstance(min_delta, bool)
