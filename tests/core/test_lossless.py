@@ -170,14 +170,16 @@ def test_process_ending_while_backend_down_is_replayed_by_the_next(server, tmp_p
     script.write_text(
         textwrap.dedent(
             f"""
-            import os, signal, subprocess, sys
+            import sys, time
             from matih_jupyter import ExperimentTracker, RunConfig
             tracker = ExperimentTracker(tracking_uri={server["uri"]!r})
             run = tracker.start_run("remote", RunConfig(tenant_id={TENANT!r}))
             print(run.run_id, flush=True)
             for i in range(100):
                 run.log_metric("loss", float(i), step=i)
-            run.flush()
+            while run.pending:  # the writer sends them (a slow server only delays it)
+                time.sleep(0.05)
+            print("sent", flush=True)
             sys.stdin.readline()  # the test stops the server now
             for i in range(100, 400):
                 run.log_metric("loss", float(i), step=i)
@@ -193,6 +195,7 @@ def test_process_ending_while_backend_down_is_replayed_by_the_next(server, tmp_p
         cwd=tmp_path,
     )
     run_id = child.stdout.readline().strip()
+    assert child.stdout.readline().strip() == "sent"
     server["stop"]()
     _, err = child.communicate("go\n", timeout=120)
     assert "could not end run" in err and "unreachable" in err
