@@ -684,11 +684,19 @@ class MatihMagics(Magics):
         action="store_true",
         help="With --top: lower is better for the first metric (losses, errors).",
     )
+    @argument(
+        "--no-widget",
+        action="store_true",
+        help="Only return the table; do not show the interactive comparison widget.",
+    )
     @maps_user_errors
     def matih_compare(self, line: str) -> Any:
         """Compare runs side by side: one row per run with its params and metrics.
 
-        Returns a pandas DataFrame (shown as the cell's output).
+        In a notebook it shows the interactive comparison (sortable table, best values
+        highlighted, a filter box, overlaid metric histories of the runs you select) and
+        returns the same table as a pandas DataFrame, which is what a saved notebook keeps.
+        In a terminal, or with --no-widget, it only returns the DataFrame.
 
         Examples::
 
@@ -712,7 +720,7 @@ class MatihMagics(Magics):
                     "--ascending."
                 )
             ids = parse_list(args.runs, "--runs") or []
-            return tracker.compare_runs(tenant, ids, metrics)
+            return self._compared(tenant, ids, metrics, args.no_widget)
         if args.ascending and not (args.top and metrics):
             raise UsageError("--ascending only goes with --top N and --metrics.")
         experiment = (
@@ -731,7 +739,19 @@ class MatihMagics(Magics):
         )
         if not runs:
             print("No runs match.")
-        return tracker.compare_runs(tenant, [r.id for r in runs], metrics)
+            return tracker.compare_runs(tenant, [], metrics)
+        return self._compared(tenant, [r.id for r in runs], metrics, args.no_widget)
+
+    def _compared(self, tenant: str, ids: list[str], metrics: Any, no_widget: bool) -> Any:
+        """The comparison table; in a kernel with a front end, also the widget over it."""
+        tracker = self.session.tracker
+        frame = tracker.compare_runs(tenant, ids, metrics)
+        if not no_widget and getattr(self.shell, "kernel", None) is not None:
+            from IPython.display import display
+
+            widget_class = _widgets("RunComparison", "The comparison widget")
+            display(widget_class(run_ids=ids, metrics=metrics, tracker=tracker, tenant_id=tenant))
+        return frame
 
     # -- %matih_models / %matih_promote -----------------------------------------------------
 

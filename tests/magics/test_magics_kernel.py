@@ -174,3 +174,30 @@ def test_killed_kernel_leaves_an_orphan_that_a_new_shell_finds_and_closes(
     assert "orphaned" in run.tags["matih.end_reason"]
     assert len(tracker.get_metric_history(run_id, "x", TENANT)) == 100
     assert shell.run_line_magic("matih_runs", "--orphans").empty
+
+
+def test_compare_in_a_kernel_shows_the_widget_and_returns_the_table(kernel, tracker, exp_name):
+    for lr in (0.1, 0.01):
+        content, out = kernel.execute(
+            f"%%matih_run {exp_name}\nrun.log_params({{'lr': {lr}}}).log_metric('loss', {lr})\n"
+        )
+        assert content["status"] == "ok", out
+    outputs: list[tuple[str, set[str]]] = []
+
+    def hook(msg: dict) -> None:
+        if msg["msg_type"] in ("execute_result", "display_data"):
+            outputs.append((msg["msg_type"], set(msg["content"]["data"])))
+
+    reply = kernel.kc.execute_interactive(
+        f"%matih_compare {exp_name} --metrics loss", output_hook=hook, timeout=120
+    )
+    assert reply["content"]["status"] == "ok"
+    kinds = [kind for kind, _ in outputs]
+    assert kinds == ["display_data", "execute_result"]
+    assert "application/vnd.jupyter.widget-view+json" in outputs[0][1]  # RunComparison
+    assert "text/html" in outputs[1][1]  # the DataFrame a saved notebook keeps
+    outputs.clear()
+    reply = kernel.kc.execute_interactive(
+        f"%matih_compare {exp_name} --no-widget", output_hook=hook, timeout=120
+    )
+    assert [kind for kind, _ in outputs] == ["execute_result"]
