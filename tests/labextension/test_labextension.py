@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_harness import keep_screenshot
 from playwright.sync_api import expect
 
 from matih_jupyter.core.tracker import RunConfig
@@ -21,13 +21,11 @@ pytestmark = pytest.mark.slow
 TENANT = "acme-corp"  # the lab's tenant (MATIH_TENANT_ID in conftest.py)
 OTHER_TENANT = "globex"  # also allowed to the lab's user (conftest.py)
 FOREIGN_TENANT = "initech"  # not allowed
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
 def shot(page: Any, name: str) -> None:
     """Keep a screenshot of the current state as test output."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"labextension-{name}.png"))
+    keep_screenshot(page, f"labextension-{name}")
 
 
 def unique(prefix: str) -> str:
