@@ -85,7 +85,7 @@ class ModelPromotion:
             tooltip="put back the version that was in production before the current one",
         )  # fmt: skip
         self.rollback_button.add_class("matih-rollback")
-        self.rollback_button.on_click(lambda _b: self.request("rollback"))
+        self.rollback_button.on_click(lambda _b: self.rollback())
         self.summary = w.HTML()
         self.delta = w.HTML()
         self.reason = w.Text(description="reason", placeholder="why (kept in the history)")
@@ -186,6 +186,15 @@ class ModelPromotion:
             self.delta.value = self._delta_html(version, champ) if action == "production" else ""
         self.reason.value = ""
         self.confirm_box.layout.display = "flex"
+
+    def rollback(self, reason: str | None = None) -> None:
+        """One click: put the version that was in production before back in production now
+        (the reason defaults to saying it came from this widget; history records it)."""
+        self.request("rollback")
+        if self.pending is None:
+            return  # nothing in production: the widget says so
+        self.reason.value = reason or "one-click rollback from the promotion widget"
+        self.confirm()
 
     def cancel(self) -> None:
         self.pending = None

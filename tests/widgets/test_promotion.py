@@ -116,13 +116,13 @@ def test_rollback_restores_the_previous_production_version(two_versions):
             reg.transition_stage(TENANT, "churn", v, step, user_id="alice")
     widget = ModelPromotion("churn", registry=reg, tenant_id=TENANT, user_id="carol")
     assert widget.champion.version == "2"
-    widget.rollback_button.click()
-    widget.reason.value = "latency regression"
-    widget.confirm_button.click()
+    widget.rollback_button.click()  # one click, no confirm step
     assert _stage(reg, "1") == "production" and _stage(reg, "2") == "development"
     assert widget.champion.version == "1"
-    assert "latency regression" in widget.history_html.value
-    assert any("latency regression" in (r.reason or "") for r in reg.history(TENANT, "churn"))
+    assert widget.pending is None and widget.confirm_box.layout.display == "none"
+    assert "one-click rollback" in widget.history_html.value
+    last = reg.history(TENANT, "churn")[-1]
+    assert last.user_id == "carol" and "one-click rollback" in (last.reason or "")
 
 
 def test_lost_race_is_reported_in_the_widget(two_versions):
