@@ -3,6 +3,9 @@ without end(), refused writes and a backend that goes away."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -104,6 +107,10 @@ def _start_server(store: Path, port: int) -> subprocess.Popen:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own process group: `mlflow server` starts uvicorn workers, which must stop with
+        # it (see _stop). MLflow's job runners are not needed here.
+        start_new_session=True,
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -113,8 +120,20 @@ def _start_server(store: Path, port: int) -> subprocess.Popen:
                     return proc
         except OSError:
             time.sleep(0.3)
-    proc.kill()
+    _stop(proc)
     raise RuntimeError("mlflow server did not start")
+
+
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop the server and every process it started."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
 
 @pytest.fixture
@@ -126,15 +145,14 @@ def server(store_dir: Path, monkeypatch):
     handle = {"proc": _start_server(store_dir, port), "uri": f"http://127.0.0.1:{port}"}
 
     def stop() -> None:
-        handle["proc"].terminate()
-        handle["proc"].wait(30)
+        _stop(handle["proc"])
 
     def start() -> None:
         handle["proc"] = _start_server(store_dir, port)
 
     handle["stop"], handle["start"] = stop, start
     yield handle
-    handle["proc"].kill()
+    _stop(handle["proc"], signal.SIGKILL)
 
 
 @pytest.mark.slow
