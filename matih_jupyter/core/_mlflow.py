@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import mlflow
 from mlflow.entities import Experiment, Metric, Param, Run, RunTag, ViewType
@@ -254,3 +255,15 @@ def bind_request_workspace(name: str) -> None:
     from mlflow.utils.workspace_context import set_server_request_workspace
 
     set_server_request_workspace(name)
+
+
+def all_pages(search: Callable[..., Any], **kwargs: Any) -> list[Any]:
+    """Every result of an MLflow ``search_*`` call, following its page tokens."""
+    found: list[Any] = []
+    token = None
+    while True:
+        page = search(page_token=token, **kwargs)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found

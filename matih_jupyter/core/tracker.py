@@ -721,21 +721,14 @@ class ExperimentTracker:
 
     def _tenant_experiments(self, tenant: str, include_archived: bool = False) -> list[Any]:
         view = mf.ViewType.ALL if include_archived else mf.ViewType.ACTIVE_ONLY
-        found: list[Any] = []
-        token = None
         with mf.translate_errors(f"listing experiments of tenant '{tenant}'"):
-            while True:
-                page = self._client.search_experiments(
-                    view_type=view,
-                    filter_string=f"tags.`{TAG_TENANT}` = {quote_filter_value(tenant)}",
-                    order_by=["creation_time DESC"],
-                    max_results=1000,
-                    page_token=token,
-                )
-                found.extend(page)
-                token = page.token
-                if not token:
-                    break
+            found = mf.all_pages(
+                self._client.search_experiments,
+                view_type=view,
+                filter_string=f"tags.`{TAG_TENANT}` = {quote_filter_value(tenant)}",
+                order_by=["creation_time DESC"],
+                max_results=1000,
+            )
         owned = []
         for exp in found:
             split = split_experiment_name(exp.name)

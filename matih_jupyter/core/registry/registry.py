@@ -297,22 +297,13 @@ class ModelRegistry:
             return None
 
     def _versions(self, full: str) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        token = None
         with mf.translate_errors(f"listing versions of '{full}'"):
-            while True:
-                page = self._client.search_model_versions(
-                    filter_string=f"name = {quote_filter_value(full)}",
-                    max_results=10000,
-                    page_token=token,
-                )
-                for mv in page:
-                    if mv.name == full:
-                        found[str(mv.version)] = mv
-                token = page.token
-                if not token:
-                    break
-        return found
+            pages = mf.all_pages(
+                self._client.search_model_versions,
+                filter_string=f"name = {quote_filter_value(full)}",
+                max_results=10000,
+            )
+        return {str(mv.version): mv for mv in pages if mv.name == full}
 
     def _read(self, tenant: str, name: str, full: str) -> _Snapshot:
         rm = self._registered(full)
@@ -362,20 +353,13 @@ class ModelRegistry:
         if framework is not None:
             fw = art.validate_framework(framework)
             clauses.append(f"tags.`{TAG_FRAMEWORK}` = {quote_filter_value(fw)}")
-        found: list[Any] = []
-        token = None
         with mf.translate_errors(f"listing models of tenant '{tenant}'"):
-            while True:
-                page = self._client.search_registered_models(
-                    filter_string=" AND ".join(clauses),
-                    max_results=1000,
-                    order_by=["timestamp DESC"],
-                    page_token=token,
-                )
-                found.extend(page)
-                token = page.token
-                if not token:
-                    break
+            found = mf.all_pages(
+                self._client.search_registered_models,
+                filter_string=" AND ".join(clauses),
+                max_results=1000,
+                order_by=["timestamp DESC"],
+            )
         out = []
         for rm in found:
             tags = rm.tags or {}
