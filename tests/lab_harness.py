@@ -43,6 +43,19 @@ NO_NEWS = {
 }
 
 
+# pytest-jupyter's autouse fixtures run an asyncio loop that breaks Playwright's sync API
+# ("Cannot close a running event loop"); the browser tiers start their own server, so their
+# conftests import these no-op replacements.
+@pytest.fixture
+def jp_asyncio_loop() -> Iterator[None]:
+    yield None
+
+
+@pytest.fixture
+def jp_server_cleanup() -> Iterator[None]:
+    yield None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

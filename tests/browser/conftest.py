@@ -13,24 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_harness import SCREENSHOTS, chromium, jupyterlab, keep_screenshot, store_env
+from lab_harness import (
+    SCREENSHOTS,
+    chromium,
+    jupyterlab,
+    keep_screenshot,
+    store_env,
+)
+
+# pytest-jupyter's loop fixtures, replaced for Playwright (see lab_harness).
+from lab_harness import jp_asyncio_loop as jp_asyncio_loop
+from lab_harness import jp_server_cleanup as jp_server_cleanup
 
 __all__ = ["SCREENSHOTS", "TENANT", "TOKEN"]
 
 TENANT = "acme-corp"
 TOKEN = "widgets-" + uuid.uuid4().hex
-
-
-# pytest-jupyter's autouse fixtures run an asyncio loop that breaks Playwright's sync API
-# ("Cannot close a running event loop"); these tests start their own server instead.
-@pytest.fixture
-def jp_asyncio_loop() -> Iterator[None]:
-    yield None
-
-
-@pytest.fixture
-def jp_server_cleanup() -> Iterator[None]:
-    yield None
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from lab_harness import NO_NEWS, chromium, jupyterlab, keep_screenshot, store_env
+from lab_harness import (
+    NO_NEWS,
+    chromium,
+    jupyterlab,
+    keep_screenshot,
+    store_env,
+)
+
+# pytest-jupyter's loop fixtures, replaced for Playwright (see lab_harness).
+from lab_harness import jp_asyncio_loop as jp_asyncio_loop
+from lab_harness import jp_server_cleanup as jp_server_cleanup
 
 TENANT = "acme-corp"
 #: The lab's user may also pick this tenant (``X-Tenant-ID``), and no other.
@@ -23,18 +33,6 @@ TOKEN = "labext-" + uuid.uuid4().hex
 REFRESH_INTERVAL = 1
 
 pytestmark = pytest.mark.slow
-
-
-# The pytest-jupyter plugin's autouse fixtures run an event loop that breaks Playwright's
-# sync API ("Cannot close a running event loop"); these tests start their own server.
-@pytest.fixture
-def jp_asyncio_loop() -> Iterator[None]:
-    yield None
-
-
-@pytest.fixture
-def jp_server_cleanup() -> Iterator[None]:
-    yield None
 
 
 @pytest.fixture(scope="session")
