@@ -9,32 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import core as _core
+
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "ActiveRun": "matih_jupyter.core.tracker",
-    "ExperimentConfig": "matih_jupyter.core.tracker",
-    "ExperimentTracker": "matih_jupyter.core.tracker",
-    "RunConfig": "matih_jupyter.core.tracker",
-    "get_experiment_tracker": "matih_jupyter.core.tracker",
-    "ExperimentCreate": "matih_jupyter.core.models",
-    "ExperimentResponse": "matih_jupyter.core.models",
-    "RunResponse": "matih_jupyter.core.models",
-    "MetricPoint": "matih_jupyter.core.models",
-    "MatihError": "matih_jupyter.core.errors",
-    "InvalidInputError": "matih_jupyter.core.errors",
-    "NotFoundError": "matih_jupyter.core.errors",
-    "ConflictError": "matih_jupyter.core.errors",
-    "LifecycleError": "matih_jupyter.core.errors",
-    "BackendUnavailableError": "matih_jupyter.core.errors",
-    "LoggingError": "matih_jupyter.core.errors",
-    "AccessDeniedError": "matih_jupyter.core.errors",
-    "ModelRegistry": "matih_jupyter.core.registry",
-    "ModelMetadata": "matih_jupyter.core.registry",
-    "ModelVersionInfo": "matih_jupyter.core.registry",
-    "TransitionRecord": "matih_jupyter.core.registry",
-    "PromotionDecision": "matih_jupyter.core.registry",
-}
+_EXPORTS = _core.EXPORTS
 
 __all__ = sorted(_EXPORTS)
 
@@ -51,19 +30,22 @@ if TYPE_CHECKING:
     )
     from .core.models import ExperimentCreate, ExperimentResponse, MetricPoint, RunResponse
     from .core.registry import (
+        ALLOWED_TRANSITIONS,
+        STAGES,
+        HookFailureWarning,
+        HookVetoError,
         ModelMetadata,
         ModelRegistry,
         ModelVersionInfo,
         PromotionDecision,
         TransitionRecord,
+        allowed_transitions,
     )
-    from .core.tracker import (
-        ActiveRun,
-        ExperimentConfig,
-        ExperimentTracker,
-        RunConfig,
-        get_experiment_tracker,
-    )
+    from .core.registry.process_registry import get_model_registry
+    from .core.tracking.active_run import ActiveRun
+    from .core.tracking.process_tracker import get_experiment_tracker
+    from .core.tracking.run_config import ExperimentConfig, RunConfig
+    from .core.tracking.tracker import ExperimentTracker
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..core.autolog import AutologScope
-    from ..core.tracker import ActiveRun, ExperimentTracker
+    from ..core import ActiveRun, AutologScope, ExperimentTracker
 
 #: The user-namespace variable VS Code sets to the notebook's path.
 VSCODE_NOTEBOOK_VAR = "__vsc_ipynb_file__"
@@ -156,8 +155,8 @@ class MagicSession:
     @property
     def tracker(self) -> ExperimentTracker:
         """The process tracker, configured from the environment; built on first use."""
+        from ..core import get_experiment_tracker
         from ..core.config import StoreConfig
-        from ..core.tracker import get_experiment_tracker
 
         tracker = self._tracker
         if tracker is None or (not self.runs and tracker.store != StoreConfig.resolve()):
@@ -216,8 +215,8 @@ class MagicSession:
         autolog_models: bool = True,
     ) -> OpenRun:
         """Open a run for the tenant; `OpenRun` is on the session's stack until `end_run`."""
+        from ..core import RunConfig
         from ..core.errors import InvalidInputError
-        from ..core.tracker import RunConfig
 
         tenant = self.require_tenant()
         parent = None
@@ -249,7 +248,7 @@ class MagicSession:
                 # Stored first, so even a run whose kernel dies says what it ran.
                 run.log_text(cell_source, "cell.py")
             if autolog:
-                from ..core.autolog import AutologScope
+                from ..core import AutologScope
 
                 opened.autolog = AutologScope(
                     run,

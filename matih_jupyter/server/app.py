@@ -26,7 +26,7 @@ from ..core.errors import BackendUnavailableError, MatihError, NotFoundError
 from ..core.tenancy import TENANT_ID_RE, validate_tenant_id
 
 if TYPE_CHECKING:
-    from ..core.tracker import ExperimentTracker
+    from ..core import ExperimentTracker
 
 T = TypeVar("T")
 
@@ -226,7 +226,7 @@ class MatihService:
     def tracker(self) -> ExperimentTracker:
         with self._lock:
             if self._tracker is None:
-                from ..core.tracker import ExperimentTracker
+                from ..core import ExperimentTracker
 
                 self._tracker = ExperimentTracker(
                     self.store.tracking_uri,

@@ -291,7 +291,7 @@ class ExperimentsHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        from ..core.tracker import ExperimentConfig
+        from ..core import ExperimentConfig
 
         tenant = self.tenant
         req = self.body(ExperimentCreate)
@@ -365,7 +365,7 @@ class RunsCreateHandler(MatihHandler):
     @authorized
     async def post(self) -> None:
         """Create a run (seed 001 quick start); log to it with ``/runs/{id}/...``."""
-        from ..core.tracker import RunConfig
+        from ..core import RunConfig
 
         tenant = self.tenant
         req = self.body(RunCreate)

@@ -65,7 +65,7 @@ class RunComparison:
         max_runs: int = 200,
     ) -> None:
         if tracker is None:
-            from ..core.tracker import get_experiment_tracker
+            from ..core import get_experiment_tracker
 
             tracker = get_experiment_tracker()
         self.tracker = tracker

@@ -101,7 +101,7 @@ class LiveMetricsPlot:
                 "run", f"{run_or_run_id!r} is neither an ActiveRun nor a run id."
             )
         if tracker is None:
-            from ..core.tracker import get_experiment_tracker
+            from ..core import get_experiment_tracker
 
             tracker = get_experiment_tracker()
         if x not in ("step", "time"):

@@ -39,7 +39,7 @@ def lab_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def lab_tracker(lab_store: dict[str, str]) -> Any:
-    from matih_jupyter.core.tracker import ExperimentTracker
+    from matih_jupyter import ExperimentTracker
 
     return ExperimentTracker(
         lab_store["MLFLOW_TRACKING_URI"], lab_store["MLFLOW_ARTIFACT_ROOT"], tenant_id=TENANT

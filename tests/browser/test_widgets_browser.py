@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from matih_jupyter.core.tracker import RunConfig
+from matih_jupyter import RunConfig
 
 from .conftest import SCREENSHOTS, TENANT, TOKEN
 

@@ -230,7 +230,7 @@ def test_process_ending_while_backend_down_is_replayed_by_the_next(server, tmp_p
 
 
 def test_replay_after_a_crash_between_send_and_commit_sends_nothing_twice(tracker, exp_name):
-    from matih_jupyter.core.spool import Spool
+    from matih_jupyter.core.tracking.spool import Spool
 
     exp_id = tracker.get_or_create_experiment(exp_name, TENANT)
     run_id = tracker.create_run(exp_id, RunConfig(tenant_id=TENANT)).id

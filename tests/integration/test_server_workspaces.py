@@ -13,10 +13,10 @@ import pytest
 from services import MlflowServer, free_port
 
 from matih_jupyter import ExperimentTracker, RunConfig
-from matih_jupyter.core import workspaces
+from matih_jupyter.core.backend import workspaces
+from matih_jupyter.core.backend.workspaces import WorkspaceRouter
 from matih_jupyter.core.errors import BackendUnavailableError, InvalidInputError, NotFoundError
 from matih_jupyter.core.registry import ModelRegistry
-from matih_jupyter.core.workspaces import WorkspaceRouter
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_tracker_routes_each_tenant_to_its_own_workspace(ws_server, tenant, tmp_
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
-    from matih_jupyter.core._mlflow import request_workspace
+    from matih_jupyter.core.backend.internals import request_workspace
 
     monkeypatch.setenv("MATIH_HOME", str(tmp_path / "home"))
     a, b = f"{tenant}-a", f"{tenant}-b"

@@ -6,7 +6,12 @@ import multiprocessing
 import traceback
 from typing import Any
 
-PRELOAD = ["mlflow", "matih_jupyter.core.tracker", "matih_jupyter.core.registry", "sklearn"]
+PRELOAD = [
+    "mlflow",
+    "matih_jupyter.core.tracking.tracker",
+    "matih_jupyter.core.registry",
+    "sklearn",
+]
 
 
 def context() -> Any:

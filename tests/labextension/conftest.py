@@ -43,7 +43,7 @@ def lab_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def tracker(lab_store: dict[str, str]) -> Any:
-    from matih_jupyter.core.tracker import ExperimentTracker
+    from matih_jupyter import ExperimentTracker
 
     return ExperimentTracker(
         lab_store["MLFLOW_TRACKING_URI"],

@@ -14,7 +14,7 @@ import pytest
 from lab_harness import keep_screenshot
 from playwright.sync_api import expect
 
-from matih_jupyter.core.tracker import RunConfig
+from matih_jupyter import RunConfig
 
 pytestmark = pytest.mark.slow
 

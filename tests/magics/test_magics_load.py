@@ -12,8 +12,9 @@ import json, sys
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 shell.run_line_magic("load_ext", "matih_jupyter")
-loaded = sorted(m for m in ("mlflow", "pandas", "matih_jupyter.core", "ipywidgets")
-                if m in sys.modules)
+heavy = ("mlflow", "pandas", "ipywidgets", "matih_jupyter.core.tracking",
+         "matih_jupyter.core.registry", "matih_jupyter.core.backend")
+loaded = sorted(m for m in heavy if m in sys.modules)
 magics = sorted(n for n in shell.magics_manager.lsmagic()["line"] if n.startswith("matih_"))
 shell.run_line_magic("matih_run", "status")
 print(json.dumps({"loaded": loaded, "magics": magics}))

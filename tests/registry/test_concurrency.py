@@ -82,7 +82,9 @@ def test_processes_race_to_production(registry, tracking_uri, store_dir):
     # A fork server imports MLflow once for all four children (spawn imports it four
     # times); its children start with no database connections of the parent's.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["matih_jupyter.core.registry", "matih_jupyter.core.tracker"])
+    ctx.set_forkserver_preload(
+        ["matih_jupyter.core.registry", "matih_jupyter.core.tracking.tracker"]
+    )
     barrier = ctx.Barrier(len(versions))
     results = ctx.Queue()
     root = (store_dir / "artifacts").as_uri()

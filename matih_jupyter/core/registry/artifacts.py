@@ -3,20 +3,19 @@
 Every version gets, in its run's artifacts: the model in its framework's MLflow flavor
 (``model/``), an ONNX export when the model can be exported (``model.onnx``), pinned
 ``requirements.txt``, a generated ``model_card.md`` and the run's metric histories as JSON
-(``metrics/history.json``). MLflow's model flavors are imported here, lazily, when a
-model is saved or loaded.
+(``metrics/history.json``). The flavors themselves are the backend's.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import platform
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..backend.flavors import load_flavor, save_flavor
 from ..errors import InvalidInputError
 from .types import FRAMEWORKS, TransitionRecord
 
@@ -33,15 +32,6 @@ _PACKAGES: dict[str, tuple[str, ...]] = {
     "pytorch": ("mlflow", "torch", "numpy", "cloudpickle"),
 }
 _ONNX_PACKAGES = ("onnx", "onnxruntime", "skl2onnx")
-
-
-class _DropMessage(logging.Filter):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return self.text not in record.getMessage()
 
 
 def validate_framework(framework: Any) -> str:
@@ -152,34 +142,12 @@ def save_model(model: Any, framework: str, dest: Path) -> tuple[str | None, str]
                 "model",
                 f"framework 'sklearn' needs a scikit-learn estimator, got {type(model).__name__}.",
             )
-        import mlflow.sklearn
-
-        # MLflow warns on every save that pickles run code when loaded; registering is
-        # that choice, made once and documented, so the notebook is not told each time.
-        quiet = _DropMessage("pickle or cloudpickle format")
-        logger = logging.getLogger("mlflow.sklearn")
-        logger.addFilter(quiet)
-        try:
-            mlflow.sklearn.save_model(
-                model,
-                str(model_dir),
-                pip_requirements=pinned_requirements("sklearn", False),
-                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-            )
-        finally:
-            logger.removeFilter(quiet)
+        save_flavor("sklearn", model, model_dir, pinned_requirements("sklearn", False))
         onnx_note = _write_onnx_export(model, dest)
         return onnx_note, "sklearn"
     if framework == "onnx":
         proto = _as_onnx(model)
-        import mlflow.onnx
-
-        mlflow.onnx.save_model(
-            proto,
-            str(model_dir),
-            pip_requirements=pinned_requirements("onnx", False),
-            save_as_external_data=False,
-        )
+        save_flavor("onnx", proto, model_dir, pinned_requirements("onnx", False))
         import onnx
 
         onnx.save_model(proto, str(dest / ONNX_FILE))
@@ -198,11 +166,7 @@ def save_model(model: Any, framework: str, dest: Path) -> tuple[str | None, str]
         raise InvalidInputError(
             "model", f"framework 'pytorch' needs a torch.nn.Module, got {type(model).__name__}."
         )
-    import mlflow.pytorch
-
-    mlflow.pytorch.save_model(
-        model, str(model_dir), pip_requirements=pinned_requirements("pytorch", False)
-    )
+    save_flavor("pytorch", model, model_dir, pinned_requirements("pytorch", False))
     return "ONNX export is not attempted for pytorch models.", "pytorch"
 
 
@@ -333,26 +297,7 @@ def model_card(
 
 def load_model(framework: str, local_dir: Path) -> Any:
     """Load a model saved by `save_model` from a downloaded ``model/`` folder."""
-    if framework == "sklearn":
-        import mlflow.sklearn
-
-        return mlflow.sklearn.load_model(str(local_dir))
-    if framework == "onnx":
-        try:
-            import mlflow.onnx
-        except ImportError:
-            raise _missing_onnx("Loading an ONNX model") from None
-        return mlflow.onnx.load_model(str(local_dir))
-    if framework == "pytorch":
-        try:
-            import mlflow.pytorch
-            import torch  # noqa: F401
-        except ImportError:
-            raise InvalidInputError(
-                "framework", "this version is a pytorch model and torch is not installed."
-            ) from None
-        return mlflow.pytorch.load_model(str(local_dir))
-    raise InvalidInputError("framework", f"{framework!r} models cannot be loaded.")
+    return load_flavor(framework, local_dir)
 
 
 def dumps(value: Any) -> str:

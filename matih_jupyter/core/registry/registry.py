@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _mlflow as mf
+from ..backend import client as mlc
+from ..backend import convert
+from ..backend.error_map import translate_errors
+from ..backend.paging import all_pages
 from ..config import default_user
 from ..errors import (
     BackendUnavailableError,
@@ -41,6 +44,7 @@ from ..errors import (
     MatihError,
     NotFoundError,
 )
+from ..isolation import isolated_methods
 from ..tenancy import (
     RESERVED_TAG_PREFIX,
     TAG_SHORT_NAME,
@@ -52,7 +56,6 @@ from ..tenancy import (
     validate_param,
     validate_user_tag,
 )
-from ..workspaces import isolated_methods
 from . import artifacts as art
 from .hooks import (
     DEFAULT_HOOK_STAGES,
@@ -71,7 +74,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ..tracker import ExperimentTracker
+    from ..tracking.tracker import ExperimentTracker
 
 TAG_STAGE = "matih.stage"
 TAG_FRAMEWORK = "matih.framework"
@@ -104,7 +107,7 @@ def _now_iso() -> str:
 
 
 def _iso(ms: int | None) -> str:
-    return mf.iso(ms) or ""
+    return convert.iso(ms) or ""
 
 
 def _dumps(value: Any) -> str:
@@ -182,7 +185,7 @@ class ModelRegistry:
 
     Args:
         tracker: The `ExperimentTracker` whose MLflow client and store are used
-            (default: the process-wide tracker).
+            (default: the process-wide tracker, followed when it is rebuilt).
         lease_seconds: How long a claimed epoch may stay unfinished before another caller
             finishes or aborts it.
     """
@@ -193,17 +196,26 @@ class ModelRegistry:
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
-        if tracker is None:
-            from ..tracker import get_experiment_tracker
-
-            tracker = get_experiment_tracker()
-        self.tracker = tracker
+        self._tracker = tracker
         self.lease_seconds = float(lease_seconds)
         self.hooks = HookSet()
         self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"<ModelRegistry {self.tracker.store.describe()}>"
+
+    @property
+    def tracker(self) -> ExperimentTracker:
+        """The tracker given, else the process tracker (followed when it is rebuilt)."""
+        if self._tracker is not None:
+            return self._tracker
+        from ..tracking.process_tracker import get_experiment_tracker
+
+        return get_experiment_tracker()
+
+    @tracker.setter
+    def tracker(self, tracker: ExperimentTracker | None) -> None:
+        self._tracker = tracker
 
     @property
     def _client(self) -> Any:
@@ -213,8 +225,7 @@ class ModelRegistry:
     def _writer(self) -> Any:
         """MLflow's registry client under `MlflowClient`: the same calls without the
         prompt check `MlflowClient` adds to each write (one extra read per write)."""
-        get = getattr(self._client, "_get_registry_client", None)
-        return get() if callable(get) else self._client
+        return mlc.registry_writer(self._client)
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -291,14 +302,14 @@ class ModelRegistry:
     def _registered(self, full: str) -> Any:
         """The registered model named exactly ``full``, or ``None``."""
         try:
-            with mf.translate_errors(f"reading model '{full}'", not_found="missing"):
+            with translate_errors(f"reading model '{full}'", not_found="missing"):
                 return self._client.get_registered_model(full)
         except NotFoundError:
             return None
 
     def _versions(self, full: str) -> dict[str, Any]:
-        with mf.translate_errors(f"listing versions of '{full}'"):
-            pages = mf.all_pages(
+        with translate_errors(f"listing versions of '{full}'"):
+            pages = all_pages(
                 self._client.search_model_versions,
                 filter_string=f"name = {quote_filter_value(full)}",
                 max_results=10000,
@@ -353,8 +364,8 @@ class ModelRegistry:
         if framework is not None:
             fw = art.validate_framework(framework)
             clauses.append(f"tags.`{TAG_FRAMEWORK}` = {quote_filter_value(fw)}")
-        with mf.translate_errors(f"listing models of tenant '{tenant}'"):
-            found = mf.all_pages(
+        with translate_errors(f"listing models of tenant '{tenant}'"):
+            found = all_pages(
                 self._client.search_registered_models,
                 filter_string=" AND ".join(clauses),
                 max_results=1000,
@@ -633,7 +644,7 @@ class ModelRegistry:
             with self._producing_run(
                 tenant, name, run_id, user, description, param_texts, clean_metrics
             ) as (run, prefix):
-                with mf.translate_errors(f"uploading the model to run {run.info.run_id}"):
+                with translate_errors(f"uploading the model to run {run.info.run_id}"):
                     folder = prefix.rstrip("/") or None
                     self._client.log_artifacts(run.info.run_id, str(dest), folder)
                     history = art.metrics_history(
@@ -662,7 +673,7 @@ class ModelRegistry:
                 if model_type:
                     version_tags[TAG_MODEL_TYPE] = model_type
                 source = f"{run.info.artifact_uri.rstrip('/')}/{prefix}{art.MODEL_DIR}"
-                with mf.translate_errors(f"registering a version of '{full}'"):
+                with translate_errors(f"registering a version of '{full}'"):
                     mv = self._client.create_model_version(
                         full,
                         source,
@@ -706,7 +717,7 @@ class ModelRegistry:
     ) -> Iterator[tuple[Any, str]]:
         """The run a version is logged to: a new one (artifacts at its root), or the
         tenant's run ``run_id`` (artifacts under ``registered_models/<name>/<id>/``)."""
-        from ..tracker import RunConfig
+        from ..tracking.run_config import RunConfig
 
         if run_id is not None:
             existing = self.tracker.get_run(run_id, tenant, include_artifacts=False)
@@ -725,11 +736,11 @@ class ModelRegistry:
             # The tracker's log_batch needs a RUNNING run; a finished training run may
             # still receive the model's final metrics, so write with the client.
             now = int(time.time() * 1000)
-            m, p, t = mf.entities(
+            m, p, t = convert.entities(
                 [(k, v, now, 0) for k, v in metrics.items()], list(new_params.items()), []
             )
             for i in range(0, max(len(m), len(p), 1), 100):
-                with mf.translate_errors(f"logging to run {run_id}"):
+                with translate_errors(f"logging to run {run_id}"):
                     self._client.log_batch(
                         run_id,
                         metrics=m[i : i + 100],
@@ -737,7 +748,7 @@ class ModelRegistry:
                         tags=t,
                         synchronous=True,
                     )
-            with mf.translate_errors(f"reading run {run_id}"):
+            with translate_errors(f"reading run {run_id}"):
                 run = self._client.get_run(run_id)
             yield run, f"registered_models/{name.replace(' ', '_')}/{uuid.uuid4().hex[:12]}/"
             return
@@ -752,7 +763,7 @@ class ModelRegistry:
             active.log_params(params)
             active.log_metrics(metrics)
             active.flush()
-            with mf.translate_errors(f"reading run {active.run_id}"):
+            with translate_errors(f"reading run {active.run_id}"):
                 run = self._client.get_run(active.run_id)
             yield run, ""
         except BaseException as exc:
@@ -790,7 +801,7 @@ class ModelRegistry:
         if model_type:
             tags[TAG_MODEL_TYPE] = model_type
         try:
-            with mf.translate_errors(f"creating model '{full}'"):
+            with translate_errors(f"creating model '{full}'"):
                 rm = self._client.create_registered_model(
                     full, tags=tags, description=description or None
                 )
@@ -812,7 +823,7 @@ class ModelRegistry:
     def _create_ticket(self, full: str, epoch: int) -> None:
         with (
             contextlib.suppress(ConflictError),
-            mf.translate_errors(f"creating the ticket of '{full}'"),
+            translate_errors(f"creating the ticket of '{full}'"),
         ):
             self._client.create_registered_model(
                 self._ticket(full, epoch),
@@ -824,7 +835,7 @@ class ModelRegistry:
         """Win epoch ``snap.epoch + 1`` or raise `ConflictError`."""
         e = snap.epoch
         try:
-            with mf.translate_errors(f"claiming epoch {e + 1} of '{snap.full}'"):
+            with translate_errors(f"claiming epoch {e + 1} of '{snap.full}'"):
                 self._writer.rename_registered_model(
                     self._ticket(snap.full, e), self._ticket(snap.full, e + 1)
                 )
@@ -886,7 +897,7 @@ class ModelRegistry:
         delay = 0.05
         for attempt in range(8):
             try:
-                with mf.translate_errors(what):
+                with translate_errors(what):
                     return call(*args)
             except NotFoundError:
                 if ignore_missing:
@@ -1251,7 +1262,7 @@ class ModelRegistry:
         mv = snap.versions.get(version)
         if mv is None or not mv.run_id:
             return
-        with mf.translate_errors(f"reading run {mv.run_id}"):
+        with translate_errors(f"reading run {mv.run_id}"):
             run = self._client.get_run(mv.run_id)
         tags = mv.tags or {}
         onnx = tags.get(TAG_ONNX)
@@ -1274,7 +1285,7 @@ class ModelRegistry:
             onnx_note=None if onnx == "true" else (onnx or "not recorded"),
         )
         prefix = tags.get(TAG_ARTIFACT_PATH, "")
-        with mf.translate_errors(f"storing the model card of version {version}"):
+        with translate_errors(f"storing the model card of version {version}"):
             self._client.log_text(mv.run_id, card, f"{prefix}{art.MODEL_CARD_FILE}")
 
     # -- aliases -----------------------------------------------------------------------
@@ -1352,12 +1363,12 @@ class ModelRegistry:
                 f"Model '{snap.name}' has version {prod[0]} in production.",
                 hint="Archive it first, or pass force=True.",
             )
-        with mf.translate_errors(
+        with translate_errors(
             f"deleting model '{snap.name}'",
             not_found=self._not_found(snap.name, self.tracker.bind_tenant(tenant_id)).message,
         ):
             self._client.delete_registered_model(snap.full)
-        with mf.translate_errors(f"deleting the tickets of '{snap.name}'"):
+        with translate_errors(f"deleting the tickets of '{snap.name}'"):
             tickets = self._client.search_registered_models(
                 filter_string=f"tags.`{TAG_LOCK_OF}` = {quote_filter_value(snap.full)}",
                 max_results=1000,
@@ -1384,9 +1395,9 @@ class ModelRegistry:
         clean = self._clean_metrics(metrics)
         self.tracker.get_run(run_id, tenant, include_artifacts=False)
         now = int(time.time() * 1000)
-        m, _, _ = mf.entities([(k, v, now, int(step)) for k, v in clean.items()], [], [])
+        m, _, _ = convert.entities([(k, v, now, int(step)) for k, v in clean.items()], [], [])
         for i in range(0, len(m), 1000):
-            with mf.translate_errors(f"logging to run {run_id}"):
+            with translate_errors(f"logging to run {run_id}"):
                 self._client.log_batch(run_id, metrics=m[i : i + 1000], synchronous=True)
 
     def compare_runs(
@@ -1414,7 +1425,7 @@ class ModelRegistry:
         mv = snap.versions[version]
         value = _loads((mv.tags or {}).get(TAG_METRICS), {}).get(metric)
         if value is None and mv.run_id:
-            with mf.translate_errors(f"reading run {mv.run_id}"):
+            with translate_errors(f"reading run {mv.run_id}"):
                 value = self._client.get_run(mv.run_id).data.metrics.get(metric)
         return None if value is None else float(value)
 
@@ -1543,7 +1554,7 @@ class ModelRegistry:
         framework = (mv.tags or {}).get(TAG_FRAMEWORK, "")
         prefix = (mv.tags or {}).get(TAG_ARTIFACT_PATH, "")
         with tempfile.TemporaryDirectory(prefix="matih-load-") as tmp:
-            with mf.translate_errors(
+            with translate_errors(
                 f"downloading version {v} of '{snap.name}'",
                 not_found=f"The artifacts of version {v} of '{snap.name}' are missing.",
             ):

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .errors import BackendUnavailableError, LoggingError, MatihError
+from ..errors import BackendUnavailableError, LoggingError, MatihError
 from .spool import Spool
 
 MAX_METRICS = 1000

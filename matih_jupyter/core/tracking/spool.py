@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .config import matih_home
+from ..config import matih_home
 
 
 def spool_dir() -> Path:

@@ -24,29 +24,27 @@ tags re-checked on every result). With it, both apply: the prefixes and tags sta
 server refuses cross-workspace access on top.
 
 Framework-free; the MLflow context variable its REST client reads is set through
-`_mlflow` (imported only when a workspace is bound), never at import time.
+`internals` (MLflow is imported only when a workspace is bound), never at import time.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import contextvars
-import functools
 import json
 import os
 import threading
-import types
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from .config import _redact
-from .errors import BackendUnavailableError, InvalidInputError, MatihError
-from .tenancy import validate_tenant_id
+from ..config import _redact
+from ..errors import BackendUnavailableError, InvalidInputError, MatihError
+from ..tenancy import validate_tenant_id
+from . import internals
 
 WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
 DEFAULT_WORKSPACE = "default"
@@ -312,9 +310,7 @@ class WorkspaceRouter:
         if name is None:
             yield None
             return
-        from ._mlflow import request_workspace
-
-        with request_workspace(name):
+        with internals.request_workspace(name):
             yield name
 
     def bind(self, tenant_id: str) -> str | None:
@@ -328,9 +324,7 @@ class WorkspaceRouter:
         """
         name = self.workspace(tenant_id)
         if name is not None:
-            from ._mlflow import bind_request_workspace
-
-            bind_request_workspace(name)
+            internals.bind_request_workspace(name)
         return name
 
     def describe(self) -> str:
@@ -346,37 +340,3 @@ def _reset_cache() -> None:
     with _lock:
         _cache.clear()
         _known.clear()
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-_C = TypeVar("_C", bound=type)
-
-
-def isolated(fn: _F) -> _F:
-    """Run ``fn`` in a copy of the caller's context, so a workspace it binds is gone when
-    it returns (the caller's thread, e.g. a server worker or a notebook, stays unbound)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return contextvars.copy_context().run(fn, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def binds_caller(fn: _F) -> _F:
-    """Mark a method whose purpose is to bind the *caller's* context (`isolated_methods`
-    leaves it alone)."""
-    fn.__matih_binds_caller__ = True  # type: ignore[attr-defined]
-    return fn
-
-
-def isolated_methods(cls: _C) -> _C:
-    """Class decorator: every public method runs `isolated`, except `binds_caller` ones."""
-    for name, attr in list(vars(cls).items()):
-        if (
-            not name.startswith("_")
-            and isinstance(attr, types.FunctionType)
-            and not getattr(attr, "__matih_binds_caller__", False)
-        ):
-            setattr(cls, name, isolated(attr))
-    return cls
