@@ -1,5 +1,6 @@
-"""Where MLflow lives: explicit arguments, else the environment (seed 000), else the
-embedded default store (guide section 2)."""
+"""Where MLflow lives: explicit arguments, else the environment (``MLFLOW_TRACKING_URI``,
+``MLFLOW_ARTIFACT_ROOT``, ``MLFLOW_REGISTRY_URI``), else the embedded default store
+``sqlite:///$MATIH_HOME/mlflow.db``, which works on a fresh machine."""
 
 from __future__ import annotations
 

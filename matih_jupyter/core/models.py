@@ -1,4 +1,4 @@
-"""Typed results and requests (seed 001): the JSON shape of the REST API, and what the
+"""Typed results and requests: the JSON shape of the REST API, and what the
 tracker returns to Python callers."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ RUN_STATUSES = ("running", "finished", "failed", "killed", "scheduled")
 
 
 class ExperimentCreate(BaseModel):
-    """Request to create an experiment (seed 001)."""
+    """Request to create an experiment."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -29,7 +29,7 @@ class ExperimentCreate(BaseModel):
 
 
 class ExperimentResponse(BaseModel):
-    """Experiment response (seed 001), plus the tenant and the full MLflow name."""
+    """An experiment as the REST API returns it, with the tenant and the full MLflow name."""
 
     id: str
     name: str
@@ -44,7 +44,7 @@ class ExperimentResponse(BaseModel):
 
 
 class RunResponse(BaseModel):
-    """Run response (seed 001), plus tenant, user, parent and artifact location."""
+    """A run as the REST API returns it, with tenant, user, parent and artifact location."""
 
     id: str
     experiment_id: str

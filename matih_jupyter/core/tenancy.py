@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import InvalidInputError
 
-#: MLflow's workspace-name rule (guide section 2), 2-63 characters.
+#: MLflow's workspace-name rule, 2-63 characters, so a tenant can always be a workspace.
 TENANT_ID_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 TENANT_ID_RULE = (
     "2-63 characters of lowercase letters, digits and '-', starting and ending with a "
@@ -74,7 +74,7 @@ def validate_name(name: Any, field: str = "name", max_length: int = 255) -> str:
 
 
 def experiment_full_name(tenant_id: str, name: str) -> str:
-    """``<tenant>/<name>`` after validating both parts (seed 001)."""
+    """``<tenant>/<name>`` after validating both parts."""
     validate_tenant_id(tenant_id)
     validate_name(name, "experiment name")
     full = f"{tenant_id}/{name}"
@@ -97,7 +97,8 @@ def split_experiment_name(full_name: str) -> tuple[str, str] | None:
 
 
 def model_full_name(tenant_id: str, name: str) -> str:
-    """``<tenant>.<name>``: MLflow 3 model names cannot hold ``/`` (guide section 2)."""
+    """``<tenant>.<name>``: MLflow 3 model names cannot hold ``/`` (nor ``:``), so the
+    tenant is joined with a dot."""
     validate_tenant_id(tenant_id)
     validate_name(name, "model name", max_length=MAX_MODEL_NAME - len(tenant_id) - 1)
     return f"{tenant_id}.{name}"

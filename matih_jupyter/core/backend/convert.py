@@ -18,7 +18,8 @@ def iso(ms: int | None) -> str | None:
 
 
 def experiment_response(exp: Experiment) -> ExperimentResponse:
-    """An MLflow experiment as seed 001's response. The caller has checked the tenant."""
+    """An MLflow experiment as the REST API's experiment. The caller has checked the
+    tenant."""
     split = split_experiment_name(exp.name)
     tenant, short = split if split else ("", exp.name)
     tags = dict(exp.tags or {})
@@ -37,7 +38,7 @@ def experiment_response(exp: Experiment) -> ExperimentResponse:
 
 
 def run_response(run: Run, artifacts: list[str] | None = None) -> RunResponse:
-    """An MLflow run as seed 001's response. The caller has checked the tenant."""
+    """An MLflow run as the REST API's run. The caller has checked the tenant."""
     info, data = run.info, run.data
     end = info.end_time
     duration = (end - info.start_time) / 1000 if end and info.start_time else None

@@ -213,8 +213,8 @@ def ensure_workspace(tracking_uri: str, tenant_id: str, *, timeout: float = 10.0
     """The tenant's workspace, created on the server if missing (cached once known).
 
     Raises:
-        MatihError: The server refused to create it (with auth on, only admins may: the
-            deployment guide has administrators create each tenant's workspace).
+        MatihError: The server refused to create it (with auth on, only admins may: an
+            administrator creates each tenant's workspace, see docs/deployment.md).
         BackendUnavailableError: The server did not answer.
     """
     name = workspace_for_tenant(tenant_id)

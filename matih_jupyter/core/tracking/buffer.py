@@ -1,4 +1,4 @@
-"""Lossless buffered logging (guide section 2).
+"""Lossless buffered logging.
 
 The caller's thread only appends a tuple to a deque. A writer thread sends batches within
 MLflow's limits. ``flush()`` drains on the caller's thread too, so the final flush costs no

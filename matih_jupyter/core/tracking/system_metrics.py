@@ -1,5 +1,5 @@
-"""System metrics of a run (seed 001's EnhancedExperimentService): CPU, memory and, when
-NVIDIA's management library is importable, GPU utilisation and memory.
+"""System metrics of a run: CPU, memory and, when NVIDIA's management library is
+importable, GPU utilisation and memory.
 
 A sampler thread reads them every ``interval`` seconds and logs them through the run's
 buffer, so they cost the training loop nothing and are flushed with everything else.
