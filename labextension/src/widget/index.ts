@@ -1,0 +1,23 @@
+/**
+ * The notebook widgets' front end (an anywidget ES module, built into the Python package).
+ * One module for every chart widget; the model's `view` says which one to draw.
+ */
+import type { AnyModel, RenderProps } from '@anywidget/types';
+
+import 'uplot/dist/uPlot.min.css';
+import '../../style/chart.css';
+
+import { ILiveState, renderLive } from './live';
+
+type State = ILiveState & { view: string };
+
+function render({ model, el }: RenderProps<State>): () => void {
+  const view = model.get('view');
+  if (view === 'live') {
+    return renderLive(model as unknown as AnyModel<ILiveState>, el);
+  }
+  el.textContent = `matih: unknown chart view ${JSON.stringify(view)}; upgrade matih-jupyter.`;
+  return () => undefined;
+}
+
+export default { render };
