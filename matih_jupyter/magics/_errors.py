@@ -24,16 +24,17 @@ def _matih_error_type() -> type[BaseException] | None:
     return getattr(module, "MatihError", None) if module is not None else None
 
 
-def describe_error(exc: BaseException) -> str:
-    """What a user reads for a core error: its message, then its hint on the next line."""
+def describe_error(exc: BaseException, hint: str | None = None) -> str:
+    """What a user reads for a core error: its message, then its hint (or ``hint``, what
+    to do in the magic's own terms) on the next line."""
     message = getattr(exc, "message", None) or str(exc)
-    hint = getattr(exc, "hint", None)
+    hint = hint or getattr(exc, "hint", None)
     return f"{message}\n{hint}" if hint else message
 
 
-def usage_error(exc: BaseException) -> UsageError:
-    """The `UsageError` a user sees for a core error."""
-    return UsageError(describe_error(exc))
+def usage_error(exc: BaseException, hint: str | None = None) -> UsageError:
+    """The `UsageError` a user sees for a core error (``hint`` replaces the core's)."""
+    return UsageError(describe_error(exc, hint))
 
 
 def is_user_error(exc: BaseException) -> bool:

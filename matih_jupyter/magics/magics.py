@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import keyword
-import numbers
 import sys
 from typing import Any
 
@@ -17,12 +16,11 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split
 
-from ._errors import describe_error, maps_user_errors, user_errors
+from ._errors import describe_error, maps_user_errors, usage_error, user_errors
 from ._parse import parse_list, parse_tags, split_assignment, split_log_line
 from .session import MagicSession, OpenRun, get_session
 
 RUN_ACTIONS = ("start", "end", "status")
-END_STATUSES = ("FINISHED", "FAILED", "KILLED")
 DEFAULT_COMPARE_TOP = 50
 #: Seconds the end of a cell may wait for buffered data of open runs. When the backend is
 #: down the data stays queued (and is retried) instead of freezing the notebook.
@@ -41,12 +39,17 @@ def parse_argstring(magic: Any, line: str) -> Any:
 
 
 def _status(value: str) -> str:
-    status = value.upper()
-    if status not in END_STATUSES:
-        raise UsageError(
-            f"--status {value!r} is not an end state.\nUse FINISHED, FAILED or KILLED."
-        )
-    return status
+    """``--status``: a state a run can end in (the core's rule, `end_status`)."""
+    from ..core import END_STATUSES, end_status
+    from ..core.errors import InvalidInputError
+
+    try:
+        return end_status(value)
+    except InvalidInputError as exc:
+        # Raised as UsageError here: argparse would turn the core's ValueError into its
+        # own "invalid value" message.
+        choices = f"{', '.join(END_STATUSES[:-1])} or {END_STATUSES[-1]}"
+        raise usage_error(exc, hint=f"Use --status {choices}.") from None
 
 
 def _positive_int(value: str) -> int:
@@ -69,14 +72,6 @@ def _seconds(value: str) -> float:
     return number
 
 
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, numbers.Real):
-        return True
-    return callable(getattr(value, "item", None)) and getattr(value, "ndim", None) == 0
-
-
 def _describe(opened: OpenRun) -> str:
     run = opened.run
     return f"run '{run.run_name}' ({run.run_id}) in {run.tenant_id}/{opened.experiment}"
@@ -95,17 +90,6 @@ def _widgets(name: str, feature: str) -> Any:
             "Install ipywidgets and matplotlib (pip install 'matih-jupyter'), then restart "
             "the kernel."
         ) from None
-
-
-def _registry_class() -> Any:
-    try:
-        from ..core.registry import ModelRegistry
-    except ImportError as exc:
-        raise UsageError(
-            f"The model registry is not available in this installation ({exc}).\n"
-            "Upgrade matih-jupyter."
-        ) from None
-    return ModelRegistry
 
 
 @magics_class
@@ -523,18 +507,25 @@ class MatihMagics(Magics):
         elif args.tags:
             run.set_tags(values)
         else:
-            for key, value in values.items():
-                if not _is_number(value):
-                    raise UsageError(
-                        f"{key}={value!r} is a {type(value).__name__}, not a number; metrics "
-                        "are numbers.\nLog it with --params or --tags, or convert it with float()."
-                    )
+            from ..core import metric_values, step_value
+            from ..core.errors import InvalidInputError
+
+            try:
+                metrics = metric_values(values)
+            except InvalidInputError as exc:
+                raise usage_error(
+                    exc, hint="Log it with --params or --tags, or convert it with float()."
+                ) from None
             step = None
             if args.step is not None:
-                step = self._evaluate(args.step, "--step")
-                if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-                    raise UsageError(f"--step {args.step} is {step!r}, not an integer.")
-            run.log_metrics(values, step=None if step is None else int(step))
+                value = self._evaluate(args.step, "--step")
+                try:
+                    step = step_value(value)
+                except InvalidInputError as exc:
+                    raise usage_error(
+                        exc, hint=f"--step {args.step} must evaluate to an integer."
+                    ) from None
+            run.log_metrics(metrics, step=step)
 
     def _evaluate(self, expr: str, what: str) -> Any:
         try:
@@ -710,7 +701,7 @@ class MatihMagics(Magics):
         tracker = session.tracker
         metrics = parse_list(args.metrics, "--metrics")
         if metrics:
-            from ..core.tenancy import validate_key
+            from ..core import validate_key
 
             metrics = [validate_key(m, "metric") for m in metrics]
         if args.runs is not None:
@@ -756,7 +747,13 @@ class MatihMagics(Magics):
     # -- %matih_models / %matih_promote -----------------------------------------------------
 
     def _registry(self) -> Any:
-        return _registry_class()(self.session.tracker)
+        """The process registry, so hooks and webhooks added to it gate and see these
+        promotions too. It works on the process tracker, which `session.tracker` first
+        moves to the store the environment names."""
+        from ..core import get_model_registry
+
+        _ = self.session.tracker  # moves the process tracker to the environment's store
+        return get_model_registry()
 
     @line_magic
     @magic_arguments()
