@@ -69,7 +69,9 @@ class RunComparison:
 
             tracker = get_experiment_tracker()
         self.tracker = tracker
-        self.tenant_id = tracker._tenant(tenant_id)
+        # Validated without binding anything: each tracker call binds the tenant's MLflow
+        # workspace for its own duration only, never on the caller's thread.
+        self.tenant_id = tracker.resolve_tenant(tenant_id)
         self.experiment = experiment
         self.run_ids = list(run_ids) if run_ids is not None else None
         for rid in self.run_ids or []:
@@ -164,7 +166,7 @@ class RunComparison:
     @property
     def selected(self) -> Any:
         """The checked runs (in table order) as a DataFrame: run_id, run_name, status,
-        start_time, ``params.*`` and ``metrics.*``."""
+        start_time, duration_seconds, ``params.*`` and ``metrics.*``."""
         return self.dataframe([r for r in self.runs if r.id in self._selected])
 
     @property
@@ -178,25 +180,28 @@ class RunComparison:
             box.value = rid in wanted
 
     def dataframe(self, runs: list[Any] | None = None) -> Any:
-        """Runs (default: the listed ones) as a DataFrame."""
+        """Runs (default: the listed ones) as a DataFrame: the core's comparison rows
+        (`comparison_rows`) flattened, with a column for every param and metric of the
+        listed runs (None or NaN where a run lacks one)."""
         import pandas as pd
 
+        from ..core import comparison_rows
+
         runs = self.runs if runs is None else runs
-        params, metrics = self.params, self.metrics
-        rows = []
-        for r in runs:
-            row: dict[str, Any] = {
-                "run_id": r.id,
-                "run_name": r.name,
-                "status": r.status,
-                "start_time": pd.Timestamp(r.start_time) if r.start_time else pd.NaT,
-            }
-            row.update({f"params.{k}": r.params.get(k) for k in params})
-            row.update({f"metrics.{k}": r.metrics.get(k, math.nan) for k in metrics})
-            rows.append(row)
-        columns = ["run_id", "run_name", "status", "start_time"]
-        columns += [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
-        return pd.DataFrame(rows, columns=columns)
+        params = self.params
+        metrics, rows = comparison_rows(runs, self.metrics)
+        fixed = ["run_id", "run_name", "status", "start_time", "duration_seconds"]
+        flat = []
+        for row in rows:
+            item = {k: row[k] for k in fixed}
+            item["start_time"] = pd.Timestamp(row["start_time"]) if row["start_time"] else pd.NaT
+            item.update({f"params.{k}": row["parameters"].get(k) for k in params})
+            item.update(
+                {f"metrics.{k}": math.nan if v is None else v for k, v in row["metrics"].items()}
+            )
+            flat.append(item)
+        columns = fixed + [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
+        return pd.DataFrame(flat, columns=columns)
 
     def refresh(self) -> None:
         """Re-read the runs with the current filter and redraw; errors appear inline."""

@@ -3,19 +3,21 @@
 The plot never touches the training loop. For a run open in this process it listens to
 the run's writer (`ActiveRun.add_listener`: points arrive as MLflow stores them, on the
 writer's thread), so it reads nothing back from MLflow while the run trains; for a run id
-it polls MLflow (the run's status, its latest metrics and, when they changed, the metric
-histories). A background thread redraws a PNG into an `ipywidgets.Image`. The thread
-limits itself twice: at most one redraw per ``interval`` seconds, and at most
-``max_cpu_fraction`` of wall time spent polling and drawing (Python threads share one
-interpreter lock, so time the plot spends is time a Python training loop may wait). When
-the run ends, the output is replaced by the final figure as a plain PNG, so a saved
-notebook shows it on GitHub or nbviewer.
+it polls the tracker (the run's status, its latest metrics and, when they changed, the
+metric histories). Every read is a public, tenant-scoped tracker call, which binds the
+tenant's MLflow workspace for its own duration only. A background thread redraws a PNG
+into an `ipywidgets.Image`. The thread limits itself twice: at most one redraw per
+``interval`` seconds, and at most ``max_cpu_fraction`` of wall time spent polling and
+drawing (Python threads share one interpreter lock, so time the plot spends is time a
+Python training loop may wait). When the run ends, the output is replaced by the final
+figure as a plain PNG, so a saved notebook shows it on GitHub or nbviewer.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import datetime as dt
 import math
 import threading
 import time
@@ -24,6 +26,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..core import END_STATUSES
 from ..core.errors import InvalidInputError
 from ._common import (
     ErrorArea,
@@ -37,7 +40,6 @@ from ._common import (
     plain,
 )
 
-_TERMINAL = {"FINISHED", "FAILED", "KILLED"}
 # Histories are re-read at least this often even when latest values look unchanged
 # (a metric logged with the same value at a new step changes nothing in `get_run`).
 _FORCE_REFRESH_S = 2.0
@@ -94,7 +96,7 @@ class LiveMetricsPlot:
         elif hasattr(run_or_run_id, "run_id") and hasattr(run_or_run_id, "ended"):
             self._active = run_or_run_id
             self.run_id = run_or_run_id.run_id
-            tracker = tracker or getattr(run_or_run_id, "_tracker", None)
+            tracker = tracker or getattr(run_or_run_id, "tracker", None)
             tenant_id = tenant_id or run_or_run_id.tenant_id
         else:
             raise InvalidInputError(
@@ -116,7 +118,8 @@ class LiveMetricsPlot:
             if str(goal).lower() not in ("min", "max"):
                 raise InvalidInputError("goals", f"goal for {key!r} must be 'min' or 'max'.")
         self.tracker = tracker
-        self.tenant_id = tracker._tenant(tenant_id) if hasattr(tracker, "_tenant") else tenant_id
+        # Validated without binding anything on the caller's thread.
+        self.tenant_id = tracker.resolve_tenant(tenant_id)
         # Ownership check once, up front: a foreign or unknown id fails here like anywhere.
         info = tracker.get_run(self.run_id, self.tenant_id, include_artifacts=False)
         self.run_name = info.name or self.run_id
@@ -126,7 +129,6 @@ class LiveMetricsPlot:
         self.max_cpu_fraction = float(max_cpu_fraction)
         self.goals = dict(goals or {})
         self._geometry = (float(width), float(panel_height), int(dpi))
-        self._client = tracker.client
 
         self.status = "RUNNING"
         self.history: dict[str, list[tuple[int, int, float]]] = {}  # key -> (step, ts, value)
@@ -242,11 +244,6 @@ class LiveMetricsPlot:
     # -- background loop -----------------------------------------------------------------
 
     def _loop(self) -> None:
-        # This thread reads MLflow for the run's tenant (its workspace, on a server that
-        # has them).
-        bind = getattr(self.tracker, "bind_tenant", None)
-        if bind is not None:
-            bind(self.tenant_id)
         last_draw = 0.0
         cost = 0.0  # smoothed CPU seconds per iteration
         while not self._stop.is_set():
@@ -281,7 +278,7 @@ class LiveMetricsPlot:
     def _ended(self) -> bool:
         if self._active is not None and self._active.ended:
             return True
-        return self.status in _TERMINAL
+        return self.status in END_STATUSES
 
     def _poll(self, force: bool = False) -> bool:
         """Take new points (from the run's writer, or from MLflow); True on a change."""
@@ -313,14 +310,19 @@ class LiveMetricsPlot:
             self._active.remove_listener(self._listener)
 
     def _poll_mlflow(self, force: bool = False) -> bool:
-        """Read new points from MLflow; True when something changed."""
+        """Read new points from MLflow through the tracker; True when something changed.
+
+        A metric's whole history is read again when the run's latest values changed (or
+        every `_FORCE_REFRESH_S`): the tracker has no read of the points after a step.
+        """
         self.polls += 1
         self.mlflow_polls += 1
-        run = self._client.get_run(self.run_id)
-        self.status = str(run.info.status)
+        tracker, tenant = self.tracker, self.tenant_id
+        run = tracker.get_run(self.run_id, tenant, include_artifacts=False)
+        self.status = run.status.upper()
         if self._start_ms is None:
-            self._start_ms = int(run.info.start_time or 0)
-        latest = dict(run.data.metrics)
+            self._start_ms = _epoch_ms(run.start_time)
+        latest = dict(run.metrics)
         keys = [k for k in (self.metrics or sorted(latest)) if k in latest]
         fingerprint = (tuple(sorted(latest.items())), self.status)
         now = time.monotonic()
@@ -328,13 +330,13 @@ class LiveMetricsPlot:
             not force
             and fingerprint == self._fingerprint
             and now - self._last_full < _FORCE_REFRESH_S
-            and self.status not in _TERMINAL
+            and self.status not in END_STATUSES
         ):
             return False
         changed = False
         for key in keys:
-            points = self._client.get_metric_history(self.run_id, key)
-            series = sorted((int(p.step), int(p.timestamp), float(p.value)) for p in points)
+            points = tracker.get_metric_history(self.run_id, key, tenant)
+            series = sorted((p.step, p.timestamp, p.value) for p in points)
             if series != self.history.get(key):
                 self.history[key] = series
                 changed = True
@@ -519,3 +521,10 @@ class LiveMetricsPlot:
                 # Replaces the live widget in the output, wherever the kernel is now
                 # executing: display updates are routed by display id, not by cell.
                 self._handle.update(self.static_bundle(), raw=True)
+
+
+def _epoch_ms(iso: str | None) -> int:
+    """An ISO 8601 time (as the tracker reports a run's start) in epoch milliseconds."""
+    if not iso:
+        return 0
+    return round(dt.datetime.fromisoformat(iso).timestamp() * 1000)

@@ -35,7 +35,9 @@ class ModelPromotion:
 
     Args:
         model: The model's short name (default: the tenant's first model).
-        registry: The `ModelRegistry` (default: one on the process tracker).
+        registry: The `ModelRegistry` (default: the process registry,
+            `get_model_registry()`, so the hooks and webhooks added to it gate and see
+            the moves made here).
         tenant_id: Tenant (default: the tracker's default tenant).
         user_id: Recorded as who made each move (default: ``MATIH_USER_ID``/OS user).
         key_metrics: Metric keys shown per version and compared before production
@@ -53,12 +55,14 @@ class ModelPromotion:
         key_metrics: list[str] | None = None,
         goals: dict[str, str] | None = None,
     ) -> None:
-        from ..core.registry import STAGES, ModelRegistry
+        from ..core import STAGES, get_model_registry
 
         if registry is None:
-            registry = ModelRegistry()
+            registry = get_model_registry()
         self.registry = registry
-        self.tenant_id = registry.tracker._tenant(tenant_id)
+        # Validated without binding anything: each registry call binds the tenant's MLflow
+        # workspace for its own duration only, never on the caller's thread.
+        self.tenant_id = registry.tracker.resolve_tenant(tenant_id)
         self.user_id = user_id
         self.key_metrics = list(key_metrics) if key_metrics else None
         self.goals = dict(goals or {})
@@ -162,7 +166,7 @@ class ModelPromotion:
             )
             self.delta.value = ""
         else:
-            from ..core.registry import allowed_transitions
+            from ..core import allowed_transitions
 
             if version is None:
                 self._fail_text("Pick a version first.")
@@ -297,7 +301,7 @@ class ModelPromotion:
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        from ..core.registry import allowed_transitions
+        from ..core import allowed_transitions
 
         version = self.current
         allowed = set(allowed_transitions(version.stage)) if version is not None else set()

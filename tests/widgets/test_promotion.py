@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from matih_jupyter.core.registry import ModelRegistry, allowed_transitions
+from matih_jupyter.core import ModelRegistry, allowed_transitions
 from matih_jupyter.widgets import ModelPromotion
 
 from .conftest import TENANT, XSS
@@ -163,3 +163,54 @@ def test_no_models_and_user_text_is_escaped(registry):
         assert "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in widget.table.value
     assert widget.history_html.value.count("&lt;img src=x onerror=alert(1)&gt;") == 2
+
+
+# -- the process registry: its hooks gate and hear the widget's moves ------------------------
+
+
+def test_without_a_registry_the_widget_uses_the_process_registry(process_registry):
+    _register(process_registry)
+    widget = ModelPromotion(tenant_id=TENANT)
+    assert widget.registry is process_registry
+    assert widget.model.value == "churn"
+
+
+def test_a_before_hook_veto_stops_the_promote_action(process_registry):
+    _register(process_registry)
+    seen = []
+
+    def freeze(payload):
+        seen.append(payload)
+        raise RuntimeError("staging is frozen until the release review")
+
+    process_registry.add_hook(freeze, stages=["staging"], before=True, name="release-freeze")
+    history = process_registry.history(TENANT, "churn")
+    widget = ModelPromotion("churn", tenant_id=TENANT, user_id="bob")
+    widget.stage_buttons["staging"].click()
+    widget.reason.value = "validated on holdout"
+    widget.confirm_button.click()
+    text = widget.errors.text
+    assert "HookVetoError" in text and "Hook &#x27;release-freeze&#x27; refused" in text
+    assert "staging is frozen until the release review" in text
+    assert "Nothing was changed" in text and "Traceback" not in text
+    assert [(p["version"], p["to_stage"], p["user_id"]) for p in seen] == [("1", "staging", "bob")]
+    assert _stage(process_registry, "1") == "development"
+    assert process_registry.history(TENANT, "churn") == history
+    assert widget.current.stage == "development"  # the widget re-read the registry
+    assert _enabled(widget) == {"staging"}
+
+
+def test_a_webhook_hears_the_promote_action(process_registry, webhook_receiver):
+    _register(process_registry)
+    process_registry.add_webhook(webhook_receiver.url, stages=["staging"])
+    widget = ModelPromotion("churn", tenant_id=TENANT, user_id="bob")
+    widget.stage_buttons["staging"].click()
+    widget.reason.value = "validated on holdout"
+    widget.confirm_button.click()
+    assert _stage(process_registry, "1") == "staging"
+    assert "moved to staging" in widget.errors.text
+    assert len(webhook_receiver.received) == 1
+    payload = webhook_receiver.received[0]
+    assert (payload["tenant_id"], payload["model_id"], payload["version"]) == (TENANT, "churn", "1")
+    assert (payload["from_stage"], payload["to_stage"]) == ("development", "staging")
+    assert (payload["user_id"], payload["reason"]) == ("bob", "validated on holdout")
