@@ -49,6 +49,12 @@ class _Curve:
         )
 
 
+class _Queued:
+    def __init__(self, curve: _Curve, replace: bool) -> None:
+        self.curve = curve
+        self.replace = replace
+
+
 class MetricChart(anywidget.AnyWidget):
     """A browser-drawn metric chart that the kernel streams points to.
 
@@ -65,8 +71,8 @@ class MetricChart(anywidget.AnyWidget):
                "the run began, or wall time.").tag(sync=True)  # fmt: skip
     smoothing = t.Float(0.0, min=0.0, max=0.99, help="Debiased EMA weight.").tag(sync=True)
     log_scale = t.Bool(False, help="Logarithmic y axes.").tag(sync=True)
-    layout = t.Enum(["panels", "overlay"], "panels", help="One panel per metric, or "
-                    "every metric in one.").tag(sync=True)  # fmt: skip
+    arrangement = t.Enum(["panels", "overlay"], "panels", help="One panel per metric, "
+                         "or every metric in one.").tag(sync=True)  # fmt: skip
     goals = t.Dict(help="metric -> 'min' | 'max', for the best-so-far marker.").tag(sync=True)
     height = t.Int(200, help="Height of each panel in pixels.").tag(sync=True)
     status = t.Unicode("", help="Progress shown above the chart.").tag(sync=True)
@@ -76,7 +82,7 @@ class MetricChart(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.max_view_points = int(max_view_points)
         self.curves: dict[CurveKey, _Curve] = {}
-        self._pending: dict[CurveKey, _Curve] = {}
+        self._pending: dict[CurveKey, _Queued] = {}
         self._lock = threading.Lock()
         self.messages_sent = 0
         self.points_sent = 0
@@ -97,15 +103,32 @@ class MetricChart(anywidget.AnyWidget):
         key = (run, run_label, metric)
         with self._lock:
             self.curves.setdefault(key, _Curve()).extend(steps, values, times)
-            self._pending.setdefault(key, _Curve()).extend(steps, values, times)
+            queued = self._pending.setdefault(key, _Queued(_Curve(), replace=False))
+            queued.curve.extend(steps, values, times)
+
+    def replace(
+        self,
+        run: str,
+        run_label: str,
+        metric: str,
+        steps: Sequence[float],
+        values: Sequence[float],
+        times: Sequence[float],
+    ) -> None:
+        """Queue a curve's points anew (a point arrived in the middle of it)."""
+        key = (run, run_label, metric)
+        curve = _Curve()
+        curve.extend(steps, values, times)
+        with self._lock:
+            self.curves[key] = curve
+            self._pending[key] = _Queued(curve, replace=True)
 
     def flush(self) -> int:
         """Send the points queued since the last flush, in one message; returns how many."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        if not pending:
-            return 0
-        return self._send("append", {k: c.arrays() for k, c in pending.items()})
+            columns = {k: (q.curve.arrays(), q.replace) for k, q in pending.items()}
+        return self._send_points(columns) if columns else 0
 
     @property
     def pending(self) -> bool:
@@ -122,13 +145,13 @@ class MetricChart(anywidget.AnyWidget):
         kind = content.get("type")
         width = _int(content.get("width"), 480)
         if kind == "ready":
-            self._send("replace", self._view(None, width))
+            self._send_points(self._view_of(None, width))
         elif kind == "zoom":
             bounds = (_float(content.get("min")), _float(content.get("max")))
             if None not in bounds:
-                self._send("replace", self._view((bounds, str(content.get("x"))), width))
+                self._send_points(self._view_of((bounds, str(content.get("x"))), width))
 
-    def _view(self, zoom: Any, width: int) -> dict[CurveKey, tuple[np.ndarray, ...]]:
+    def _view_of(self, zoom: Any, width: int) -> dict[CurveKey, tuple[tuple[np.ndarray, ...], bool]]:
         """Every curve for a view ``width`` pixels wide: downsampled, or within a zoomed
         x range at up to the view's detail."""
         with self._lock:
@@ -140,16 +163,17 @@ class MetricChart(anywidget.AnyWidget):
             if zoom is not None:
                 keep = _in_range(steps, times, *zoom)
             idx = keep[minmax_indices(_x_of(steps, times, zoom), values[keep], buckets)]
-            out[key] = (steps[idx], values[idx], times[idx])
+            out[key] = ((steps[idx], values[idx], times[idx]), True)
         return out
 
-    def _send(self, mode: str, curves: dict[CurveKey, tuple[np.ndarray, ...]]) -> int:
+    def _send_points(self, curves: dict[CurveKey, tuple[tuple[np.ndarray, ...], bool]]) -> int:
+        """One ``points`` message: per curve its header, and three float64 buffers."""
         series, buffers = [], []
-        for (run, label, metric), columns in curves.items():
+        for (run, label, metric), (columns, replace) in curves.items():
             series.append({"run": run, "run_label": label, "metric": metric,
-                           "n": len(columns[0])})  # fmt: skip
+                           "n": len(columns[0]), "replace": replace})  # fmt: skip
             buffers.extend(np.ascontiguousarray(c, dtype="<f8").tobytes() for c in columns)
-        self.send({"type": "points", "mode": mode, "series": series}, buffers)
+        self.send({"type": "points", "series": series}, buffers)
         self.messages_sent += 1
         count = sum(s["n"] for s in series)
         self.points_sent += count

@@ -109,7 +109,10 @@ def test_points_stream_in_and_every_batch_is_drawn(chart: Any) -> None:
     assert chart.evaluate("() => window.chart.root.dataset.points") == "200"
     assert chart.locator(".matih-chart-panel").count() == 2
     assert chart.inner_text(".matih-chart-panel >> nth=0").startswith("loss")
-    assert chart.locator(".matih-chart-message").inner_text() == ""
+    chart.evaluate("() => window.model.set('status', 'gbm · running · 200 points')")
+    assert chart.locator(".matih-chart-message[role=status]").inner_text() == (
+        "gbm · running · 200 points"
+    )
 
 
 def test_hover_reads_out_step_value_wall_time_and_time_since_start(chart: Any) -> None:

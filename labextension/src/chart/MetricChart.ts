@@ -123,7 +123,8 @@ export class MetricChart {
     return this.options;
   }
 
-  /** A line above the chart: progress ("waiting for metrics…") or an error. */
+  /** A line above the chart: its owner's status (a run's name and state, "waiting for
+   * metrics…") or an error; empty hides it. */
   setMessage(text: string, kind: 'info' | 'error' = 'info'): void {
     this.message.textContent = text;
     this.message.dataset.kind = kind;
@@ -219,9 +220,6 @@ export class MetricChart {
     }
     this.showLegend();
     this.root.dataset.points = String(this.store.pointCount());
-    if (this.store.curves.size && this.message.dataset.kind !== 'error') {
-      this.setMessage('');
-    }
   }
 
   /** What forces a new uPlot: the curves and whether each is smoothed. */

@@ -29,13 +29,45 @@ export function debiasedEma(
   return out;
 }
 
-/** Which way a metric improves: names of losses and errors go down, the rest go up. */
+/** Words in metric names that mean "minimised" (the kernel's widgets use the same list);
+ * matched per word, so "val_loss" and "train/mse" go down and "answer_acc" goes up. */
+const LOWER_WORDS = new Set([
+  'loss',
+  'err',
+  'error',
+  'errors',
+  'mse',
+  'rmse',
+  'mae',
+  'mape',
+  'smape',
+  'perplexity',
+  'ppl',
+  'latency',
+  'time',
+  'seconds',
+  'duration',
+  'cost',
+  'regret',
+  'wer',
+  'cer',
+  'fpr',
+  'fnr',
+  'bpc',
+  'nll',
+  'distance'
+]);
+
+/** Which way a metric improves when nobody said: losses and errors go down. */
 export function defaultGoal(metric: string): 'min' | 'max' {
-  return /loss|error|err\b|mse|mae|rmse|perplexity|^time|duration|latency/i.test(
-    metric
-  )
-    ? 'min'
-    : 'max';
+  const words = metric
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(w => w);
+  const lower = words.some(
+    w => LOWER_WORDS.has(w) || w.endsWith('loss') || w.endsWith('error')
+  );
+  return lower ? 'min' : 'max';
 }
 
 /** The index of the best value so far (the last point at which it was reached). */

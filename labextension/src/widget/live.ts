@@ -10,7 +10,7 @@ export interface ILiveState {
   x: IViewSettings['x'];
   smoothing: number;
   log_scale: boolean;
-  layout: IViewSettings['layout'];
+  arrangement: IViewSettings['layout'];
   goals: Record<string, 'min' | 'max'>;
   height: number;
   status: string;
@@ -18,11 +18,17 @@ export interface ILiveState {
 }
 
 /** Points from the kernel: one entry per curve; its steps, values and wall times (ms) are
- * three float64 buffers each, in the entries' order. */
+ * three float64 buffers each, in the entries' order. `replace` says the entry holds the
+ * whole curve again (a new view, a zoom, a point that arrived out of order). */
 interface IPointsMessage {
   type: 'points';
-  mode: 'append' | 'replace';
-  series: { run: string; run_label: string; metric: string; n: number }[];
+  series: {
+    run: string;
+    run_label: string;
+    metric: string;
+    n: number;
+    replace: boolean;
+  }[];
 }
 
 /** Decode a points message into chunks. */
@@ -65,7 +71,7 @@ export function renderLive(
         model.set('log_scale', s.logScale);
       }
       if (s.layout !== undefined) {
-        model.set('layout', s.layout);
+        model.set('arrangement', s.layout);
       }
       model.save_changes();
     },
@@ -84,11 +90,8 @@ export function renderLive(
       return;
     }
     const chunks = decodePoints(m, buffers);
-    if (m.mode === 'replace') {
-      chart.replace(chunks);
-    } else {
-      chart.append(chunks);
-    }
+    chart.replace(chunks.filter((_, i) => m.series[i].replace));
+    chart.append(chunks.filter((_, i) => !m.series[i].replace));
     noteLatency(chart, chunks);
   };
   const keys = [
@@ -96,7 +99,7 @@ export function renderLive(
     'x',
     'smoothing',
     'log_scale',
-    'layout',
+    'arrangement',
     'goals',
     'height'
   ];
@@ -121,7 +124,7 @@ function settingsOf(model: AnyModel<ILiveState>) {
     x: model.get('x'),
     smoothing: model.get('smoothing'),
     logScale: model.get('log_scale'),
-    layout: model.get('layout'),
+    layout: model.get('arrangement'),
     goals: model.get('goals') ?? {},
     height: model.get('height') || 200
   };

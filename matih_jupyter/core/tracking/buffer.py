@@ -36,6 +36,8 @@ MAX_ITEMS = 1000
 MAX_BYTES = 900_000
 
 MetricItem = tuple[str, float, int, int]  # key, value, timestamp ms, step
+#: Seconds between sends while a listener (a live chart) follows the points.
+LIVE_INTERVAL = 0.1
 KVItem = tuple[str, str]
 Sender = Callable[[list[MetricItem], list[KVItem], list[KVItem]], None]
 Terminator = Callable[[str, int], None]
@@ -192,10 +194,17 @@ class BatchWriter:
 
     # -- writer side -------------------------------------------------------------------
 
+    def _send_interval(self) -> float:
+        """Seconds between background sends: shorter while someone watches the points
+        arrive (a live chart), so what is logged shows within a fraction of a second."""
+        return min(self._interval, LIVE_INTERVAL) if self.listeners else self._interval
+
     def _loop(self) -> None:
-        backoff = self._interval
+        backoff = self._send_interval()
         while not self._stop:
-            self._wake.wait(backoff)
+            # Backing off from an unreachable backend, else the current send interval (a
+            # live chart may have started listening since the last send).
+            self._wake.wait(backoff if backoff > self._interval else self._send_interval())
             self._wake.clear()
             if self._stop:
                 break
@@ -207,14 +216,14 @@ class BatchWriter:
                 continue
             try:
                 self._drain()
-                backoff = self._interval
+                backoff = self._send_interval()
                 if self._stop_after_drain:
                     self._stop = True
             except BackendUnavailableError as exc:
                 self._transient = exc
                 backoff = min(max(backoff * 2, 1.0), 30.0)
             except BaseException:  # pragma: no cover - the thread must not die silently
-                backoff = self._interval
+                backoff = self._send_interval()
             finally:
                 self._send_lock.release()
 
