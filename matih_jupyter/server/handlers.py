@@ -364,7 +364,8 @@ class RunsCreateHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        """Create a run (seed 001 quick start); log to it with ``/runs/{id}/...``."""
+        """Create a run in one of the tenant's experiments; log to it with
+        ``/runs/{id}/...``."""
         from ..core import RunConfig
 
         tenant = self.tenant
@@ -386,7 +387,9 @@ class CompareHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        """Compare runs (seed 002 shape): ``run_ids`` and optional ``metrics``."""
+        """Compare runs: ``run_ids`` and optional ``metrics`` (default: every metric any of
+        the runs has). One row per run, in the core's comparison shape (`comparison_rows`);
+        a metric a run lacks is null."""
         tenant = self.tenant
         run_ids = self.query_list("run_ids")
         if not run_ids:
@@ -396,22 +399,12 @@ class CompareHandler(MatihHandler):
         metrics = self.query_list("metrics")
 
         def run() -> dict[str, Any]:
+            from ..core import comparison_rows
+
             tracker = self.service.tracker
             runs = [tracker.get_run(r, tenant, include_artifacts=False) for r in run_ids]
-            keys = metrics or sorted({k for r in runs for k in r.metrics})
-            return {
-                "metrics": keys,
-                "runs": [
-                    {
-                        "run_id": r.id,
-                        "run_name": r.name,
-                        "status": r.status,
-                        "parameters": r.params,
-                        "metrics": {k: r.metrics.get(k) for k in keys},
-                    }
-                    for r in runs
-                ],
-            }
+            keys, rows = comparison_rows(runs, metrics)
+            return {"metrics": keys, "runs": rows}
 
         self.reply(await self.call(run))
 
@@ -474,7 +467,7 @@ class RunEndHandler(MatihHandler):
         )
 
 
-# -- models (seed 002) ---------------------------------------------------------------------
+# -- models --------------------------------------------------------------------------------
 
 
 class ModelsHandler(MatihHandler):
@@ -572,19 +565,24 @@ class ModelStageHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def put(self, model_id: str) -> None:
-        """Move a version to a stage; a move the lifecycle forbids is a 409."""
+        """Move a version to a stage. A move the lifecycle forbids, or one a before-hook of
+        the process registry refuses, is a 409 and changes nothing."""
         tenant = self.tenant
         req = self.body(StageChange)
         user = self.user_name
 
         def run() -> Any:
-            from ..core.registry.types import validate_stage
-
-            # Checked first so a 400 names the body's field ("stage"), not the core's.
-            stage = validate_stage(req.stage, "stage")
-            return self.service.registry.transition_stage(
-                tenant, model_id, str(req.version), stage, reason=req.reason, user_id=user
-            )
+            try:
+                return self.service.registry.transition_stage(
+                    tenant, model_id, str(req.version), req.stage, reason=req.reason, user_id=user
+                )
+            except InvalidInputError as exc:
+                if exc.field != "target_stage":
+                    raise
+                # The core names its argument; the client sent the body's field "stage".
+                raise InvalidInputError(
+                    "stage", f"{req.stage!r} is not a stage.", hint=exc.hint
+                ) from None
 
         self.reply(await self.call(run))
 

@@ -41,7 +41,7 @@ class _Body(BaseModel):
 
 
 class RunCreate(_Body):
-    """``POST /experiments/runs`` (seed 001 quick start)."""
+    """``POST /experiments/runs``: a run in one of the tenant's experiments."""
 
     experiment_id: StrictStr = Field(..., min_length=1, max_length=64)
     name: StrictStr | None = Field(default=None, max_length=250)

@@ -1,4 +1,4 @@
-"""Experiments and runs over REST (seed 001), on a real Jupyter server and MLflow store."""
+"""Experiments and runs over REST, on a real Jupyter server and MLflow store."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ async def _run(api: Api, experiment_id: str, name: str = "xgboost-baseline", **k
     return r.json
 
 
-async def test_seed_quick_start(api: Api, store_dir) -> None:
-    """The two curl calls of seed 001's quick start, as written there."""
+async def test_quick_start_creates_an_experiment_then_a_run(api: Api, store_dir) -> None:
+    """The two calls a client starts with: an experiment of the tenant, then a run in it."""
     r = await api(
         "POST",
         "experiments",
@@ -205,6 +205,11 @@ async def test_compare_runs(api: Api) -> None:
     assert r.status == 200, r
     assert r.json["metrics"] == ["auc", "f1"]
     rows = {row["run_id"]: row for row in r.json["runs"]}
+    # The core's comparison row, the same for every view that compares runs.
+    assert set(rows[a["id"]]) == {
+        "run_id", "run_name", "status", "start_time", "duration_seconds", "parameters", "metrics"
+    }  # fmt: skip
+    assert rows[a["id"]]["run_name"] == "a" and rows[a["id"]]["status"] == "running"
     assert rows[a["id"]]["parameters"] == {"lr": "0.1"}
     assert rows[a["id"]]["metrics"] == {"auc": pytest.approx(0.8), "f1": None}
     assert rows[b["id"]]["metrics"]["auc"] == pytest.approx(0.9)
@@ -371,7 +376,7 @@ async def test_client_cannot_choose_store_or_paths(api: Api, store_dir) -> None:
     ):
         r = await api("POST", "models", body)
         assert r.status == 400 and r.json["field"] == field, r
-    # artifact_location: null is seed 001's default and means "let the server choose".
+    # artifact_location: null is the field's default and means "let the server choose".
     r = await api("POST", "experiments", {"name": "y", "artifact_location": None})
     assert r.status == 201
     assert r.json["artifact_location"].startswith((store_dir / "artifacts").as_uri())

@@ -1,4 +1,4 @@
-"""Models over REST (seed 002): registration, versions, stages, history, rollback,
+"""Models over REST: registration, versions, stages, history, rollback,
 aliases, deletion, and the same tenant boundary as experiments."""
 
 from __future__ import annotations
