@@ -2,8 +2,10 @@
 
 `MatihJupyter` holds the settings an administrator puts in ``jupyter_server_config.py``
 (``c.MatihJupyter.tenant_id = "acme-corp"``, ...). `MatihService` is the one object the
-handlers share: it resolves the caller's tenant, owns the tracker and registry bound to the
-configured store, and runs blocking core calls on a thread pool with a time limit.
+handlers share: it resolves the caller's tenant, builds the tracker bound to the configured
+store and makes it the process tracker, serves the registry from the process registry (so
+the hooks added to it, by `registry_hooks` or by anything else in the process, gate every
+REST promotion), and runs blocking core calls on a thread pool with a time limit.
 
 The store comes only from this configuration (or the server's environment): nothing a
 client sends can choose a tracking URI, a registry URI or an artifact location.
@@ -24,13 +26,15 @@ from traitlets.config import Configurable
 from ..core.config import StoreConfig, default_tenant
 from ..core.errors import BackendUnavailableError, MatihError, NotFoundError
 from ..core.tenancy import TENANT_ID_RE, validate_tenant_id
+from . import hook_setup
 
 if TYPE_CHECKING:
-    from ..core import ExperimentTracker
+    from ..core import ExperimentTracker, ModelRegistry
 
 T = TypeVar("T")
 
-#: The request header that selects one of the caller's allowed tenants (seed 001).
+#: The request header that selects one of the caller's allowed tenants; a tenant the
+#: user may not use is answered like a missing one.
 TENANT_HEADER = "X-Tenant-ID"
 
 #: What a refused ``X-Tenant-ID`` answers: the same body whatever the header named, so
@@ -106,6 +110,27 @@ class MatihJupyter(Configurable):
         config=True,
         help="Threads that run MLflow calls off the server's event loop.",
     )
+    registry_hooks = List(
+        Unicode(),
+        config=True,
+        help="Functions that add promotion hooks, as import strings 'package.module:function'. "
+        "Each is called once, when the server starts, with the process's ModelRegistry and "
+        "adds gates (registry.add_hook(check, stages=['production'], before=True): raising "
+        "or returning False refuses the move, a 409) or notifications "
+        "(registry.add_webhook(url)). Installed packages add theirs through the entry-point "
+        f"group '{hook_setup.ENTRY_POINT_GROUP}'. A function that cannot be imported "
+        "or fails stops the extension from loading, so the API never runs without its gates.",
+    )
+    webhooks = List(
+        Dict(),
+        config=True,
+        help="Webhooks added to the process's ModelRegistry when the server starts: each "
+        "gets the transition as JSON (POST) when a version enters one of its stages. Keys: "
+        "url (required), stages (default ['staging', 'production']), before (default false: "
+        "a notification after the move; true: a gate that must answer 2xx in time or the "
+        "move is refused), tenant_id (default: every tenant), timeout (seconds, default 3), "
+        'headers. Example: [{"url": "https://ci.example.com/hook", "stages": ["production"]}].',
+    )
 
     @validate("tenant_id")
     def _valid_tenant(self, proposal: dict[str, Any]) -> str | None:
@@ -125,6 +150,20 @@ class MatihJupyter(Configurable):
             out[user] = [_config_tenant(t, f"MatihJupyter.user_tenants[{user!r}]") for t in tenants]
         return out
 
+    @validate("registry_hooks")
+    def _valid_registry_hooks(self, proposal: dict[str, Any]) -> list[str]:
+        return [
+            _config_value(hook_setup.check_import_string, v, f"registry_hooks[{i}]")
+            for i, v in enumerate(proposal["value"])
+        ]
+
+    @validate("webhooks")
+    def _valid_webhooks(self, proposal: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            _config_value(hook_setup.check_webhook, v, f"webhooks[{i}]")
+            for i, v in enumerate(proposal["value"])
+        ]
+
     @validate("backend_timeout")
     def _valid_timeout(self, proposal: dict[str, Any]) -> float:
         if proposal["value"] <= 0:
@@ -136,6 +175,13 @@ def _config_tenant(value: str, where: str) -> str:
     try:
         return validate_tenant_id(value, where)
     except MatihError as exc:
+        raise TraitError(str(exc)) from None
+
+
+def _config_value(check: Callable[[Any, str], T], value: Any, where: str) -> T:
+    try:
+        return check(value, f"c.MatihJupyter.{where}")
+    except ValueError as exc:
         raise TraitError(str(exc)) from None
 
 
@@ -178,8 +224,9 @@ class MatihService:
         )
         self._default_tenant = config.tenant_id or default_tenant()
         self._tracker: ExperimentTracker | None = None
-        self._registry: Any = None
         self._lock = threading.Lock()
+        #: The hooks this server added to the process registry when it started.
+        self.hooks: list[Any] = []
         self._pool = _pool(max(1, config.max_workers))
 
     # -- tenants -----------------------------------------------------------------------
@@ -224,26 +271,40 @@ class MatihService:
 
     @property
     def tracker(self) -> ExperimentTracker:
+        """The tracker on the configured store; it is the process tracker, so the process
+        registry and anything else in the server process use the same one."""
         with self._lock:
             if self._tracker is None:
-                from ..core import ExperimentTracker
+                from ..core import ExperimentTracker, use_tracker
 
-                self._tracker = ExperimentTracker(
+                tracker = ExperimentTracker(
                     self.store.tracking_uri,
                     self.store.artifact_root,
                     self.store.registry_uri,
                 )
+                use_tracker(tracker)
+                self._tracker = tracker
             return self._tracker
 
     @property
-    def registry(self) -> Any:
-        tracker = self.tracker
-        with self._lock:
-            if self._registry is None:
-                from ..core.registry import ModelRegistry
+    def registry(self) -> ModelRegistry:
+        """The process registry (`get_model_registry`), with every hook added to it."""
+        _ = self.tracker  # the process tracker is the server's before the registry is used
+        from ..core import get_model_registry
 
-                self._registry = ModelRegistry(tracker)
-            return self._registry
+        return get_model_registry()
+
+    def install_registry_hooks(self) -> list[Any]:
+        """Add the configured hooks (`registry_hooks`, the entry points, `webhooks`) to
+        the process registry; `hook_setup.HookSetupError` when one cannot be added.
+        Without any, neither the registry nor MLflow is imported here."""
+        functions = hook_setup.install_functions(self.config.registry_hooks)
+        if not functions and not self.config.webhooks:
+            return []
+        from ..core import get_model_registry
+
+        self.hooks = hook_setup.install_hooks(get_model_registry(), functions, self.config.webhooks)
+        return self.hooks
 
     # -- running core calls ------------------------------------------------------------
 
@@ -276,6 +337,8 @@ def load_extension(server_app: Any) -> None:
 
     config = MatihJupyter(parent=server_app)
     service = MatihService(config)
+    # Before the routes exist: no promotion is ever served without the configured gates.
+    hooks = service.install_registry_hooks()
     setup_handlers(server_app.web_app, service)
     service.warm_up()
     server_app.log.info(
@@ -283,3 +346,8 @@ def load_extension(server_app: Any) -> None:
         server_app.web_app.settings.get("base_url", "/"),
         service.store.describe(),
     )
+    if hooks:
+        server_app.log.info(
+            "matih_jupyter: promotion hooks: %s",
+            "; ".join(hook_setup.describe(h) for h in hooks),
+        )

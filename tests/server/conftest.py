@@ -1,4 +1,6 @@
-"""A real Jupyter server (pytest-jupyter) with the matih extension on the test's store.
+"""A real Jupyter server (pytest-jupyter) with the matih extension on the test's store;
+the process registry's hooks, cleaned up after each test that adds some; a real HTTP server
+that receives webhooks.
 
 Users authenticate with per-user tokens (`UserTokenIdentityProvider`), the way
 JupyterHub gives each request a named user; the server's own token is an anonymous user.
@@ -7,7 +9,9 @@ JupyterHub gives each request a named user; the server's own token is an anonymo
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +161,57 @@ def api(jp_fetch: Any) -> Api:
         return reply
 
     return call
+
+
+@pytest.fixture
+def process_hooks() -> Iterator[Any]:
+    """The process registry, which the server's REST API uses. Hooks added to it during the
+    test (by the test, or by a server it starts) are removed afterwards. Request it before
+    the server starts (e.g. from a ``matih_config`` override) to cover the server's own."""
+    from matih_jupyter.core import get_model_registry
+
+    registry = get_model_registry()
+    before = {hook.id for hook in registry.hooks.all()}
+    try:
+        yield registry
+    finally:
+        for hook in registry.hooks.all():
+            if hook.id not in before:
+                registry.remove_hook(hook.id)
+
+
+class WebhookReceiver:
+    """A real HTTP server on 127.0.0.1 that keeps the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        received: list[dict[str, Any]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.received = received
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/promotions"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()

@@ -1,4 +1,5 @@
-"""Tenant resolution modes and configuration checks."""
+"""Tenant resolution modes, configuration checks, and the promotion hooks the
+configuration installs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import pytest
 from traitlets import TraitError
 
 from matih_jupyter.server.app import MatihJupyter, MatihService, tenant_from_user_name
+from matih_jupyter.server.hook_setup import ENTRY_POINT_GROUP, HookSetupError
 
+from . import registry_gates
 from .conftest import Api
 
 pytestmark = pytest.mark.timeout(120)
@@ -85,3 +88,111 @@ def test_resolution_order(tracking_uri: str) -> None:
     assert svc.allowed_tenants("bob") == ["globex"]
     assert svc.resolve_tenant("alice", None) == "acme-corp"
     assert svc.resolve_tenant("alice", "shared") == "shared"
+
+
+# -- promotion hooks from the configuration -------------------------------------------------
+
+GATES = registry_gates.__name__
+
+
+def test_hook_settings_are_validated() -> None:
+    with pytest.raises(TraitError, match=r"registry_hooks\[1\] = 'mypkg.gates' is not an im"):
+        MatihJupyter(registry_hooks=[f"{GATES}:install", "mypkg.gates"])
+    with pytest.raises(TraitError, match=r"'package\.module:function'"):
+        MatihJupyter(registry_hooks=["mypkg gates:install"])
+    with pytest.raises(TraitError, match=r"webhooks\[0\] has unknown keys \['uri'\]"):
+        MatihJupyter(webhooks=[{"uri": "https://ci.example.com/hook"}])
+    with pytest.raises(TraitError, match=r"webhooks\[0\] has no url"):
+        MatihJupyter(webhooks=[{"stages": ["production"]}])
+    help_text = MatihJupyter.class_get_trait_help(MatihJupyter.registry_hooks)
+    assert "package.module:function" in help_text and "matih_jupyter.registry_hooks" in help_text
+
+
+@pytest.mark.parametrize(
+    ("settings", "needles"),
+    [
+        (
+            {"registry_hooks": ["no_such_package.gates:install"]},
+            [
+                "c.MatihJupyter.registry_hooks[0] = 'no_such_package.gates:install'",
+                "could not be imported (ModuleNotFoundError",
+                "Install the package that provides 'no_such_package.gates'",
+            ],
+        ),
+        (
+            {"registry_hooks": [f"{GATES}:missing"]},
+            [f"module '{GATES}' has no 'missing'", "correct c.MatihJupyter.registry_hooks[0]"],
+        ),
+        (
+            {"registry_hooks": [f"{GATES}:NOT_A_FUNCTION"]},
+            ["'NOT_A_FUNCTION' is a int, not a function"],
+        ),
+        (
+            {"registry_hooks": [f"{GATES}:install", f"{GATES}:install_broken"]},
+            [
+                f"{GATES}:install_broken failed while adding its hooks",
+                "the gate service is misconfigured",
+            ],
+        ),
+        (
+            {"webhooks": [{"url": "ftp://ci.example.com/hook"}]},
+            ["c.MatihJupyter.webhooks[0]: Invalid url", "http(s) URL"],
+        ),
+        (
+            {"webhooks": [{"url": "https://ci.example.com/hook", "stages": ["prod"]}]},
+            ["c.MatihJupyter.webhooks[0]: Invalid stages", "Use one of development"],
+        ),
+    ],
+)
+def test_a_hook_that_cannot_be_installed_is_a_clear_error_and_adds_nothing(
+    tracking_uri: str, process_hooks, settings: dict, needles: list[str]
+) -> None:
+    service = MatihService(MatihJupyter(tracking_uri=tracking_uri, **settings))
+    before = process_hooks.hooks.all()
+    with pytest.raises(HookSetupError) as err:
+        service.install_registry_hooks()
+    text = str(err.value)
+    for needle in needles:
+        assert needle in text, text
+    assert process_hooks.hooks.all() == before  # the install that worked was undone
+
+
+def test_installed_packages_add_hooks_through_the_entry_point_group(
+    tmp_path, monkeypatch, tracking_uri: str, process_hooks, webhook_receiver
+) -> None:
+    """A real distribution on sys.path declaring an entry point in the group."""
+    dist = tmp_path / "acme_gates-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-gates\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nfreeze = {GATES}:install\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    service = MatihService(
+        MatihJupyter(
+            tracking_uri=tracking_uri,
+            webhooks=[{"url": webhook_receiver.url, "stages": "production", "before": True}],
+        )
+    )
+    added = service.install_registry_hooks()
+    assert [(h.name, h.before, h.stages) for h in added] == [
+        ("release-freeze", True, ("production",)),
+        (webhook_receiver.url, True, ("production",)),
+    ]
+    assert {h.id for h in added} <= {h.id for h in process_hooks.hooks.all()}
+
+    (dist / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nfreeze = {GATES}:nope\n")
+    with pytest.raises(HookSetupError, match=r"entry point 'freeze' of acme-gates .*Fix or un"):
+        MatihService(MatihJupyter(tracking_uri=tracking_uri)).install_registry_hooks()
+
+
+def test_without_hooks_nothing_is_imported(tracking_uri: str) -> None:
+    assert MatihService(MatihJupyter(tracking_uri=tracking_uri)).install_registry_hooks() == []
+
+
+@pytest.mark.parametrize(
+    "matih_config", [{"registry_hooks": ["no_such_package.gates:install"]}], indirect=True
+)
+async def test_the_api_is_not_served_without_its_configured_gates(
+    api: Api, matih_config: dict
+) -> None:
+    r = await api("GET", "whoami")
+    assert r.status == 404, r  # the extension did not load: no route at all
