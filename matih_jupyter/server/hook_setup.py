@@ -109,7 +109,7 @@ def load_callable(spec: str, where: str) -> Callable[[Any], Any]:
             f"{where} = {spec!r}: {qualname!r} is a {type(target).__name__}, not a function.",
             hint=f"Name a function that takes the registry (format {_FORMAT}).",
         )
-    return target  # type: ignore[no-any-return]
+    return target
 
 
 def install_functions(import_strings: Sequence[str]) -> list[InstallFunction]:

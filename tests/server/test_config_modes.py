@@ -184,7 +184,7 @@ def test_installed_packages_add_hooks_through_the_entry_point_group(
         MatihService(MatihJupyter(tracking_uri=tracking_uri)).install_registry_hooks()
 
 
-def test_without_hooks_nothing_is_imported(tracking_uri: str) -> None:
+def test_without_hooks_nothing_is_installed(tracking_uri: str) -> None:
     assert MatihService(MatihJupyter(tracking_uri=tracking_uri)).install_registry_hooks() == []
 
 
