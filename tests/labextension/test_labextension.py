@@ -136,18 +136,28 @@ def test_selecting_two_runs_draws_the_comparison(page: Any, tracker: Any) -> Non
 
     panel.locator(f'tr[data-run-id="{a}"] input[type=checkbox]').check()
     panel.locator(f'tr[data-run-id="{b}"] input[type=checkbox]').check()
-    chart = panel.locator(".matih-chart-svg")
-    expect(chart).to_be_visible()
+    chart = panel.locator(".matih-compare-chart")
+    expect(chart.locator(".matih-chart-root")).to_be_visible()
     panel.locator(".matih-metric-select").select_option("loss")
-    # One line per run, each through its four logged steps.
-    expect(chart.locator("g.matih-series path")).to_have_count(2)
-    for run_id in (a, b):
-        series = chart.locator(f'g.matih-series[data-run-id="{run_id}"]')
-        expect(series.locator("circle")).to_have_count(4)
-    assert sorted(panel.locator(".matih-legend li").all_inner_texts()) == ["run-a", "run-b"]
+    # The notebook widgets' chart: one curve per run, each through its four logged steps.
+    expect(chart.locator(".matih-chart-panel canvas")).to_have_count(1)
+    expect(chart.locator(".matih-chart-root")).to_have_attribute("data-points", "8")
+    curves = chart.evaluate(
+        "el => [...el.matihChart.store.curves.values()].map(c => [c.run, c.steps.length])"
+    )
+    assert sorted(curves) == sorted([[a, 4], [b, 4]])
+    legend = chart.locator(".matih-chart-legend-entry")
+    assert sorted(legend.all_inner_texts()) == ["run-a", "run-b"]
     # The lines differ because the histories differ.
-    paths = chart.locator("g.matih-series path")
-    assert paths.nth(0).get_attribute("d") != paths.nth(1).get_attribute("d")
+    values = chart.evaluate(
+        "el => [...el.matihChart.store.curves.values()].map(c => c.values.join(','))"
+    )
+    assert values[0] != values[1]
+    # Hovering reads values out, as in the notebook.
+    over = chart.locator(".u-over")
+    box = over.bounding_box()
+    over.hover(position={"x": box["width"] - 2, "y": box["height"] / 2})
+    expect(chart.locator(".matih-chart-readout")).to_contain_text("step 3")
     # Only the differing param is listed, with each run's value.
     diff = panel.locator(".matih-param-diff tbody tr")
     expect(diff).to_have_count(1)
@@ -157,12 +167,12 @@ def test_selecting_two_runs_draws_the_comparison(page: Any, tracker: Any) -> Non
     expect(diff.first.locator("td")).to_have_text([expected[h] for h in order])
     shot(page, "compare-loss")
 
-    # Another metric: accuracy has one point per run, drawn as dots.
+    # Another metric: accuracy has one point per run.
     panel.locator(".matih-metric-select").select_option("accuracy")
-    expect(chart.locator("g.matih-series circle")).to_have_count(2)
+    expect(chart.locator(".matih-chart-root")).to_have_attribute("data-points", "2")
     # Unticking one run removes the comparison.
     panel.locator(f'tr[data-run-id="{b}"] input[type=checkbox]').uncheck()
-    expect(panel.locator(".matih-chart-svg")).to_have_count(0)
+    expect(panel.locator(".matih-compare-chart")).to_have_count(0)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ export interface IChartOptions extends IViewSettings {
   height: number;
   /** Show the control bar. */
   controls: boolean;
+  /** Offer the choice between panels and overlay (pointless for a single metric). */
+  layoutControl: boolean;
   /** Metrics to show, in this order (default: every metric, in arrival order). */
   metrics: string[] | null;
   /** A person zoomed to [min, max] on a chart `width` pixels wide. */
@@ -28,6 +30,7 @@ const DEFAULTS: IChartOptions = {
   goals: {},
   height: 200,
   controls: true,
+  layoutControl: true,
   metrics: null
 };
 
@@ -78,7 +81,8 @@ export class MetricChart {
           this.set(s);
           this.options.onSettings?.(s);
         },
-        () => this.resetZoom()
+        () => this.resetZoom(),
+        this.options.layoutControl
       );
       this.root.append(this.controls.el);
     }

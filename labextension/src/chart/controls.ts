@@ -21,7 +21,8 @@ export class Controls {
   constructor(
     settings: IViewSettings,
     onChange: (s: Partial<IViewSettings>) => void,
-    onResetZoom: () => void
+    onResetZoom: () => void,
+    showLayout = true
   ) {
     this.el = document.createElement('div');
     this.el.className = 'matih-chart-controls';
@@ -62,7 +63,7 @@ export class Controls {
       labelled('smoothing', this.smoothing, this.smoothingText),
       labelled('log scale', this.log),
       labelled('x', this.x),
-      labelled('layout', this.layout),
+      ...(showLayout ? [labelled('layout', this.layout)] : []),
       reset
     );
     this.show(settings);
