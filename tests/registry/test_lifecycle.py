@@ -141,3 +141,42 @@ def test_rollback_needs_production(registry):
     registry.transition_stage("acme", "churn", v, "archived")  # leaves production empty
     with pytest.raises(LifecycleError, match="no version in production"):
         registry.rollback("acme", "churn")
+
+
+def test_registration_describes_the_version_registered(registry):
+    """Register, then move the version you registered: the result of a registration is
+    the new version, and names the production version separately."""
+    from .conftest import fitted
+
+    first = register(registry)
+    assert first.current_version == "1" and first.production_version is None
+    registry.transition_stage("acme", "churn", "1", "staging")
+    registry.transition_stage("acme", "churn", "1", "production")
+    md = registry.register_model(
+        "acme", "churn", fitted(0.01), "sklearn", {"auc": 0.9}, {"C": 0.01}, user_id="bob"
+    )
+    v2 = registry.get_version("acme", "churn", "2")
+    assert md.current_version == "2" and md.stage == "development"
+    assert md.production_version == "1" and md.aliases == {"production": "1"}
+    assert md.metrics == {"auc": 0.9} and md.parameters == {"C": 0.01}
+    assert (md.run_id, md.artifact_uri) == (v2.run_id, v2.artifact_uri)
+    assert md.versions == ["1", "2"] and md.created_by == "alice"
+    # Reading the model still describes the production version.
+    got = registry.get_model("acme", "churn")
+    assert (got.current_version, got.stage, got.production_version) == ("1", "production", "1")
+    [listed] = registry.list_models("acme")
+    assert (listed.current_version, listed.production_version) == ("1", "1")
+
+    moved = registry.transition_stage("acme", "churn", md.current_version, "staging")
+    assert registry.get_version("acme", "churn", "2").stage == "staging"
+    assert registry.get_version("acme", "churn", "1").stage == "production"
+    assert moved.current_version == "1" and moved.production_version == "1"
+    assert moved.aliases == {"production": "1", "staging": "2"}
+
+    third = registry.create_version("acme", "churn", fitted(), "sklearn", {"auc": 0.7}, {})
+    assert (third.current_version, third.stage, third.production_version) == (
+        "3",
+        "development",
+        "1",
+    )
+    assert third.metrics == {"auc": 0.7}

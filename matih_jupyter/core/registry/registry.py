@@ -435,12 +435,15 @@ class ModelRegistry:
         suffix = "/" + art.MODEL_DIR
         return source[: -len(suffix)] if source.endswith(suffix) else source
 
-    def _summary(self, snap: _Snapshot, stages: Mapping[str, str]) -> dict[str, Any]:
-        """The current version's summary, with the stages after a change."""
+    def _summary(
+        self, snap: _Snapshot, stages: Mapping[str, str], version: str | None = None
+    ) -> dict[str, Any]:
+        """The summary of ``version`` (default: the current version: the production
+        version, else the newest), with the stages after a change."""
         if not snap.versions:
             return {}
         prod = [v for v, s in stages.items() if s == "production"]
-        current = prod[0] if prod else max(snap.versions, key=int)
+        current = version or (prod[0] if prod else max(snap.versions, key=int))
         mv = snap.versions[current]
         tags = mv.tags or {}
         return {
@@ -454,18 +457,26 @@ class ModelRegistry:
             "versions": sorted(snap.versions, key=int),
         }
 
-    def _metadata(self, snap: _Snapshot) -> ModelMetadata:
+    def _metadata(self, snap: _Snapshot, version: str | None = None) -> ModelMetadata:
+        """The model as read, describing ``version`` (default: the current version)."""
         stages = {v: snap.stage(v) for v in snap.versions}
-        summary = self._summary(snap, stages)
-        return self._build(snap.rm, snap.name, summary, snap.aliases)
+        summary = self._summary(snap, stages, version)
+        prod = [v for v, s in stages.items() if s == "production"]
+        return self._build(snap.rm, snap.name, summary, snap.aliases, prod[0] if prod else None)
 
     def _summary_metadata(self, rm: Any, tenant: str, name: str) -> ModelMetadata:
         summary = _loads((rm.tags or {}).get(TAG_CURRENT), {})
         aliases = {str(k): str(v) for k, v in (rm.aliases or {}).items()}
-        return self._build(rm, name, summary, aliases)
+        production = str(summary["version"]) if summary.get("stage") == "production" else None
+        return self._build(rm, name, summary, aliases, production)
 
     def _build(
-        self, rm: Any, name: str, summary: Mapping[str, Any], aliases: Mapping[str, str]
+        self,
+        rm: Any,
+        name: str,
+        summary: Mapping[str, Any],
+        aliases: Mapping[str, str],
+        production: str | None,
     ) -> ModelMetadata:
         tags = rm.tags or {}
         return ModelMetadata(
@@ -476,6 +487,7 @@ class ModelRegistry:
             model_type=tags.get(TAG_MODEL_TYPE, ""),
             framework=str(summary.get("framework") or tags.get(TAG_FRAMEWORK, "")),
             current_version=str(summary.get("version", "")),
+            production_version=production,
             versions=[str(v) for v in summary.get("versions", [])],
             stage=str(summary.get("stage") or tags.get(TAG_STAGE, "development")),
             metrics=dict(summary.get("metrics") or {}),
@@ -528,7 +540,9 @@ class ModelRegistry:
             user_id: Who registers (default ``MATIH_USER_ID`` or the OS user).
 
         Returns:
-            The model's metadata after registration.
+            The model's metadata describing the version just registered:
+            ``current_version`` is its number, ``stage`` is ``development``, and
+            ``production_version`` is the version in production, if any.
         """
         tenant, short, full = self._full(tenant_id, name)
         return self._register(
@@ -550,7 +564,8 @@ class ModelRegistry:
         run_id: str | None = None,
         user_id: str | None = None,
     ) -> ModelMetadata:
-        """A new version of the tenant's existing model; `NotFoundError` if it has none."""
+        """A new version of the tenant's existing model; `NotFoundError` if it has none.
+        The result describes the new version, as for `register_model`."""
         tenant, short, full = self._full(tenant_id, model_id)
         return self._register(
             tenant, short, full, model, framework, metrics, parameters, tags,
@@ -702,7 +717,7 @@ class ModelRegistry:
                 self._transact(tenant, name, full, plan, retries=_REGISTER_RETRIES)
                 snap = self._read(tenant, name, full)
                 self._write_card(tenant, snap, version)
-        return self._metadata(snap)
+        return self._metadata(snap, version)
 
     @contextlib.contextmanager
     def _producing_run(

@@ -1,4 +1,4 @@
-"""Result types and the stage lifecycle of the model registry (seeds 002 and 003).
+"""Result types and the stage lifecycle of the model registry.
 
 The pydantic models are the JSON shape of the REST API and what Python callers get back.
 """
@@ -14,9 +14,8 @@ from ..errors import InvalidInputError
 #: The lifecycle stages of a model version, in lifecycle order.
 STAGES = ("development", "staging", "production", "archived")
 
-#: Every move the lifecycle allows (seed 003's table): development -> staging,
-#: staging -> production, production -> archived, and any other stage -> development
-#: (the rollback move).
+#: Every move the lifecycle allows: development -> staging, staging -> production,
+#: production -> archived, and any other stage -> development (the rollback move).
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "development": ("staging",),
     "staging": ("production", "development"),
@@ -48,11 +47,14 @@ def allowed_transitions(current_stage: str) -> list[str]:
 
 
 class ModelMetadata(BaseModel):
-    """A registered model as seed 002 describes it, plus provenance and aliases.
+    """A registered model: one of its versions described, its versions, provenance and
+    aliases.
 
-    ``current_version`` is the version in production when there is one, else the newest
-    version; ``stage``, ``metrics``, ``parameters``, ``framework``, ``run_id`` and
-    ``artifact_uri`` describe that version.
+    ``current_version`` is the version described by ``stage``, ``metrics``,
+    ``parameters``, ``framework``, ``run_id`` and ``artifact_uri``. Reading a model
+    (`get_model`, `list_models`) and changing stages describe the version in production
+    when there is one, else the newest version; registering describes the version just
+    created. ``production_version`` is the version in production (``None`` when none is).
     """
 
     model_id: str
@@ -62,6 +64,7 @@ class ModelMetadata(BaseModel):
     model_type: str = ""
     framework: str
     current_version: str
+    production_version: str | None = None
     versions: list[str]
     stage: str
     metrics: dict[str, float] = Field(default_factory=dict)
