@@ -129,7 +129,8 @@ def bench_promote(root: Path, n: int, model) -> dict[str, float]:
 
 
 def bench_list(root: Path, n: int, model) -> dict[str, float]:
-    from matih_jupyter.core.registry import registry as r
+    from matih_jupyter.core.registry.tags import TAG_TX
+    from matih_jupyter.core.tenancy import TAG_SHORT_NAME, TAG_TENANT
 
     uri, artifacts = _store(root, "list")
     reg = _registry(uri, artifacts)
@@ -141,14 +142,14 @@ def bench_list(root: Path, n: int, model) -> dict[str, float]:
     for i in range(n - 1):
         name = f"model-{i:03d}"
         tags = dict(template.tags)
-        tags[r.TAG_SHORT_NAME] = name
-        tags = {k: v for k, v in tags.items() if not k.startswith(r.TAG_TX)}
+        tags[TAG_SHORT_NAME] = name
+        tags = {k: v for k, v in tags.items() if not k.startswith(TAG_TX)}
         client.create_registered_model(f"{TENANT}.{name}", tags=tags)
     # Another tenant's models, which neither path may return.
     for i in range(20):
-        client.create_registered_model(f"other.m{i}", tags={r.TAG_TENANT: "other"})
+        client.create_registered_model(f"other.m{i}", tags={TAG_TENANT: "other"})
 
-    flt = f"tags.`{r.TAG_TENANT}` = '{TENANT}'"
+    flt = f"tags.`{TAG_TENANT}` = '{TENANT}'"
 
     def raw_list():
         out, token = [], None

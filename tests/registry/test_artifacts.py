@@ -1,4 +1,5 @@
-"""What a registered version stores (seed 002's table) and loading it back."""
+"""What a registered version stores beside its model (flavor, ONNX export, pinned
+requirements, model card, metric history) and loading it back."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from matih_jupyter.core.errors import InvalidInputError, NotFoundError
+from matih_jupyter.core.errors import ConflictError, InvalidInputError, NotFoundError
 
 from .conftest import features, fitted, register, version_in
 
@@ -75,7 +76,7 @@ def test_onnx_framework(registry):
     import onnx
     import onnxruntime as ort
 
-    from matih_jupyter.core.registry.artifacts import export_sklearn_to_onnx
+    from matih_jupyter.core.registry.onnx_export import export_sklearn_to_onnx
 
     md = registry.register_model("acme", "from-sklearn", fitted(), "onnx", {"auc": 0.8}, {})
     assert md.framework == "onnx"
@@ -146,7 +147,7 @@ def test_register_into_existing_run(registry, tmp_path):
     history = json.loads(path.read_text())
     assert [p["value"] for p in history["loss"]] == [0.9, 0.5, 0.3]
     # A param already logged with another value is a conflict, not an overwrite.
-    with pytest.raises(Exception, match="different values"):
+    with pytest.raises(ConflictError, match=r"write-once|cannot change"):
         registry.register_model(
             "acme", "churn", fitted(), "sklearn", {}, {"C": 2.0}, run_id=run.run_id
         )

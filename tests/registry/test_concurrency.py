@@ -12,7 +12,9 @@ import time
 import pytest
 
 from matih_jupyter.core.errors import ConflictError
-from matih_jupyter.core.registry import ModelRegistry
+from matih_jupyter.core.registry import ModelRegistry, claim, lifecycle, snapshot
+from matih_jupyter.core.registry.ops import encode
+from matih_jupyter.core.registry.tags import tx_key
 
 from .conftest import register, version_in
 
@@ -140,23 +142,26 @@ def test_stale_decision_is_a_conflict(registry):
     assert _production(registry) == [other]
 
 
+def _read(reg):
+    return snapshot.read(reg.tracker.client, "acme", "churn", "acme.churn")
+
+
 def _crash_after_claim(reg, version, *, with_record):
-    """Do what a writer does up to a crash: claim the epoch (and write its record)."""
-    snap = reg._read("acme", "churn", "acme.churn")
-    plan = None
-
-    def capture(s):
-        nonlocal plan
-        plan = reg._stage_plan("acme", s, [(version, "staging", "crashed")], "ghost", s.lineage())
-        return plan
-
-    capture(snap)
-    reg._claim(snap)
+    """Do what a writer does up to a crash: claim the epoch (and write its record, in the
+    stored JSON shape written by hand)."""
+    epochs = claim.Epochs(reg.tracker.client, reg.lease_seconds)
+    snap = _read(reg)
+    moves = [(version, "staging", "crashed")]
+    plan = lifecycle.stage_plan("acme", snap, moves, "ghost", snap.lineage())
+    epochs.claim(snap)
     if with_record:
-        tx = {"records": [r.model_dump() for r in plan.records], "ops": plan.ops}
+        tx = {
+            "records": [r.model_dump() for r in plan.records],
+            "ops": [encode(op) for op in plan.ops],
+        }
         for r in tx["records"]:
             r["epoch"] = snap.epoch + 1
-        reg._set_model_tag("acme.churn", reg._tx_key(snap.epoch + 1), json.dumps(tx))
+        epochs.set_model_tag("acme.churn", tx_key(snap.epoch + 1), json.dumps(tx))
     return snap.epoch
 
 
@@ -185,4 +190,4 @@ def test_half_done_change_is_finished_or_aborted(tracker, with_record):
         assert reg.get_version("acme", "churn", v).stage == "development"
         assert [r.user_id for r in history] == ["alice"]
         reg.transition_stage("acme", "churn", v, "staging")
-    assert int(reg._read("acme", "churn", "acme.churn").epoch) == epoch + 2
+    assert _read(reg).epoch == epoch + 2

@@ -1,4 +1,4 @@
-"""Transition hooks and webhooks (seed 004): payloads, gates that veto, failures that are
+"""Transition hooks and webhooks: payloads, gates that veto, failures that are
 reported without leaving the registry half-changed. Webhooks hit a real HTTP server on
 127.0.0.1 started by the test."""
 

@@ -1,4 +1,4 @@
-"""The stage lifecycle (seed 003): every from -> to pair, promotion, rollback chains."""
+"""The stage lifecycle: every from -> to pair, promotion, rollback chains."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""Champion-challenger (seed 004), run comparison and training metrics (seed 002)."""
+"""Champion-challenger promotion, run comparison and training metrics."""
 
 from __future__ import annotations
 
 import pytest
 
 from matih_jupyter.core.errors import ConflictError, InvalidInputError, NotFoundError
+from matih_jupyter.core.registry import champion
 
 from .conftest import register, version_in
 
@@ -108,17 +109,17 @@ def test_champion_changed_during_decision_conflicts(registry, monkeypatch):
     version_in(registry, "production")
     challenger = register(registry, auc=0.95).versions[-1]
     rival = version_in(registry, "staging")
-    real = registry._metric_of
+    real = champion.metric_of
     fired = []
 
-    def metric_then_rival_wins(snap, version, metric):
+    def metric_then_rival_wins(client, snap, version, metric):
         # Another user promotes a rival while this decision is being made.
         if not fired:
             fired.append(True)
             registry.transition_stage("acme", "churn", rival, "production")
-        return real(snap, version, metric)
+        return real(client, snap, version, metric)
 
-    monkeypatch.setattr(registry, "_metric_of", metric_then_rival_wins)
+    monkeypatch.setattr(champion, "metric_of", metric_then_rival_wins)
     with pytest.raises(ConflictError, match="changed while deciding"):
         registry.promote_if_better("acme", "churn", challenger, "auc", 0.0)
     assert registry.get_model("acme", "churn").aliases["production"] == rival

@@ -1,4 +1,6 @@
-"""The tenant-scoped model registry (issue 3; seeds 002-004).
+"""The tenant-scoped model registry: versions of a tenant's models, their stage lifecycle
+(development, staging, production, archived), hooks, aliases and champion/challenger
+promotion, on MLflow's model registry.
 
 Import from here (or lazily from ``matih_jupyter``)::
 

@@ -5,10 +5,10 @@ Two kinds, chosen per hook:
 * **before** hooks are gates. They run after the transition was validated and before
   anything changes; if one raises (or a webhook does not answer 2xx in time) the
   transition is refused with `HookVetoError` and the registry is left exactly as it was.
-* **after** hooks are notifications (seed 004: integration tests when entering staging,
-  a canary deploy when entering production). They run once the change is committed; a
-  failure cannot undo it, so it is reported instead: a `HookFailureWarning`, and the
-  failure is recorded with the transition (``TransitionRecord.hook_failures``).
+* **after** hooks are notifications (for example integration tests when a version enters
+  staging, a canary deploy when it enters production). They run once the change is
+  committed; a failure cannot undo it, so it is reported instead: a `HookFailureWarning`,
+  and the failure is recorded with the transition (``TransitionRecord.hook_failures``).
 """
 
 from __future__ import annotations
