@@ -151,7 +151,9 @@ class MetricChart(anywidget.AnyWidget):
             if None not in bounds:
                 self._send_points(self._view_of((bounds, str(content.get("x"))), width))
 
-    def _view_of(self, zoom: Any, width: int) -> dict[CurveKey, tuple[tuple[np.ndarray, ...], bool]]:
+    def _view_of(
+        self, zoom: Any, width: int
+    ) -> dict[CurveKey, tuple[tuple[np.ndarray, ...], bool]]:
         """Every curve for a view ``width`` pixels wide: downsampled, or within a zoomed
         x range at up to the view's detail."""
         with self._lock:
@@ -162,7 +164,8 @@ class MetricChart(anywidget.AnyWidget):
             keep = np.arange(len(steps))
             if zoom is not None:
                 keep = _in_range(steps, times, *zoom)
-            idx = keep[minmax_indices(_x_of(steps, times, zoom), values[keep], buckets)]
+            x = _x_of(steps[keep], times[keep], zoom)
+            idx = keep[minmax_indices(x, values[keep], buckets)]
             out[key] = ((steps[idx], values[idx], times[idx]), True)
         return out
 

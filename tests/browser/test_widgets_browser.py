@@ -6,6 +6,7 @@ the page and, for writes, MLflow itself.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -93,7 +94,7 @@ def wait_done(target: Any, timeout: float = 60.0) -> None:
     expect(target.locator(".jp-InputArea-prompt")).to_have_text(DONE, timeout=timeout * 1000)
 
 
-def test_live_plot_updates_while_the_cell_runs_and_leaves_a_png(
+def test_live_chart_draws_while_the_cell_runs_and_the_saved_notebook_keeps_a_png(
     page: Any, lab: str, notebooks_dir: Path, lab_tracker: Any
 ) -> None:
     experiment = unique("browser-live")
@@ -103,31 +104,35 @@ def test_live_plot_updates_while_the_cell_runs_and_leaves_a_png(
         "for step in range(100):\n"
         "    run.log_metric('loss', 1.0 / (step + 1), step=step)\n"
         "    run.log_metric('accuracy', step / 100, step=step)\n"
-        "    time.sleep(0.12)\n"
+        "    time.sleep(0.05)\n"
     )
     path = open_notebook(page, lab, notebooks_dir, ["%load_ext matih_jupyter", loop])
     wait_done(run_cell(page, 0))
     running = run_cell(page, 1)
-    image = running.locator(".matih-live-plot img")
-    expect(image).to_be_visible(timeout=20_000)
-    seen: set[str] = set()
+    chart = running.locator(".matih-live-widget .matih-chart-root")
+    expect(chart).to_be_visible(timeout=20_000)
+    draws: list[int] = []
 
-    def redrawn() -> bool:
-        seen.add(image.get_attribute("src"))
-        return len(seen) >= 3
+    def drawn_again() -> bool:
+        draws.append(int(chart.get_attribute("data-draws") or 0))
+        return len(set(draws)) >= 4
 
-    eventually(redrawn, timeout=30, what="the plot to redraw twice while the cell runs")
+    eventually(drawn_again, timeout=30, what="the chart to draw new points three times")
+    # Still training: the prompt shows the cell is running while the chart grows.
     assert running.locator(".jp-InputArea-prompt").inner_text().strip() == "[*]:"
-    expect(running.locator(".matih-live-stats")).to_contain_text("loss")
+    expect(running.locator(".matih-chart-panel")).to_have_count(2)
+    latency = float(chart.get_attribute("data-arrival-latency-ms") or "inf")
+    assert latency < 5_000  # points arrive while they are fresh (the figure: bench)
+    over = running.locator(".matih-chart-panel .u-over").first
+    box = over.bounding_box()
+    over.hover(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    expect(running.locator(".matih-chart-readout")).to_contain_text("step ")
     shot(page, "live-plot-running")
     wait_done(running, timeout=60)
-    # The run ended: the widget was replaced by the final figure as a plain image.
-    expect(running.locator(".matih-live-plot")).to_have_count(0, timeout=15_000)
-    static = running.locator(".jp-OutputArea-output img")
-    expect(static).to_have_count(1)
-    assert static.get_attribute("src").startswith("data:image/png;base64,")
+    expect(running.locator(".matih-chart-message")).to_contain_text("finished · 200 points")
+    expect(chart).to_have_attribute("data-points", "200")
     shot(page, "live-plot-finished")
-    # Saved, the notebook carries the PNG (what GitHub and nbviewer show), no widget view.
+    # Saved, the output carries the final PNG beside the chart: GitHub and nbviewer show it.
     page.keyboard.press("Control+s")
     saved_outputs = eventually(
         lambda: [
@@ -137,7 +142,8 @@ def test_live_plot_updates_while_the_cell_runs_and_leaves_a_png(
         ],
         what="the saved notebook to hold the PNG",
     )
-    assert "application/vnd.jupyter.widget-view+json" not in saved_outputs[0]["data"]
+    png = saved_outputs[0]["data"]["image/png"]
+    assert base64.b64decode(png).startswith(b"\x89PNG")
     runs = lab_tracker.list_runs(TENANT, experiment_name=experiment)
     assert len(runs) == 1 and runs[0].status == "finished"
     assert len(lab_tracker.get_metric_history(runs[0].id, "loss", TENANT)) == 100

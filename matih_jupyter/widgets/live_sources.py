@@ -1,0 +1,133 @@
+"""Where a live plot's points come from: the writer of a run open in this process (nothing
+is read back from MLflow while it trains), or MLflow itself for a run id, read
+incrementally (only histories whose latest value moved are read again)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+#: (step, wall time in ms, value): one point of one metric.
+Point = tuple[int, int, float]
+_TERMINAL = {"FINISHED", "FAILED", "KILLED"}
+# Histories are re-read at least this often even when latest values look unchanged
+# (a metric logged with the same value at a new step changes nothing in `get_run`).
+_FORCE_REFRESH_S = 2.0
+
+
+class Update:
+    """What a poll found for one metric: new points, or (``replace``) the whole curve
+    again, when a point arrived in the middle of what was known."""
+
+    def __init__(self, points: list[Point], replace: bool = False) -> None:
+        self.points = points
+        self.replace = replace
+
+
+class PolledRun:
+    """New points of a run, read from MLflow through the tracker (tenant-checked)."""
+
+    def __init__(self, tracker: Any, run_id: str, tenant: str) -> None:
+        self.tracker = tracker
+        self.run_id = run_id
+        self.tenant = tenant
+        self.status = "RUNNING"
+        self.start_ms: int | None = None
+        self.reads = 0
+        # Per metric: how many points were returned, and the last of them (sorted).
+        self._known: dict[str, tuple[int, Point]] = {}
+        self._fingerprint: Any = None
+        self._last_full = 0.0
+
+    @property
+    def ended(self) -> bool:
+        return self.status in _TERMINAL
+
+    def poll(self, force: bool = False) -> dict[str, Update]:
+        """What changed since the last poll, per metric."""
+        self.reads += 1
+        run = self.tracker.get_run(self.run_id, self.tenant, include_artifacts=False)
+        self.status = run.status.upper()
+        if self.start_ms is None and run.start_time:
+            self.start_ms = _iso_ms(run.start_time)
+        fingerprint = (tuple(sorted(run.metrics.items())), self.status)
+        now = time.monotonic()
+        if (
+            not force
+            and fingerprint == self._fingerprint
+            and (now - self._last_full < _FORCE_REFRESH_S)
+        ):
+            return {}
+        self._fingerprint, self._last_full = fingerprint, now
+        out: dict[str, Update] = {}
+        for key in sorted(run.metrics):
+            update = self._diff(key, self.history(key))
+            if update is not None:
+                out[key] = update
+        return out
+
+    def history(self, key: str) -> list[Point]:
+        points = self.tracker.get_metric_history(self.run_id, key, self.tenant)
+        return sorted((int(p.step), int(p.timestamp), float(p.value)) for p in points)
+
+    def _diff(self, key: str, points: list[Point]) -> Update | None:
+        count, last = self._known.get(key, (0, (0, 0, 0.0)))
+        if not points:
+            return None
+        self._known[key] = (len(points), points[-1])
+        if count == 0 or (len(points) >= count and points[count - 1] == last):
+            fresh = points[count:]
+            return Update(fresh) if fresh else None
+        return Update(points, replace=True)
+
+
+class WriterFeed:
+    """New points of a run open in this process, as its writer stores them.
+
+    The writer calls the listener on its own thread (or the caller's, inside ``flush``);
+    appending to a deque is all it does there, so the training loop never waits on the
+    plot. Points stored before the feed existed are read once from MLflow; the listener is
+    registered first, so a point stored in between arrives both ways and is kept once.
+    """
+
+    def __init__(self, run: Any, polled: PolledRun) -> None:
+        self.run = run
+        self.polled = polled
+        self.inbox: deque[tuple[str, float, int, int]] = deque()
+        self._listener = self.inbox.extend
+        run.add_listener(self._listener)
+        self._before: set[tuple[str, Point]] | None = None
+
+    @property
+    def ended(self) -> bool:
+        return bool(self.run.ended)
+
+    @property
+    def status(self) -> str:
+        return str(self.run.status) if self.run.ended else "RUNNING"
+
+    @property
+    def reads(self) -> int:
+        return self.polled.reads
+
+    def poll(self, force: bool = False) -> dict[str, Update]:
+        out: dict[str, Update] = {}
+        if self._before is None:
+            out = self.polled.poll(force=True)
+            self._before = {(k, p) for k, u in out.items() for p in u.points}
+        while self.inbox:
+            key, value, ts, step = self.inbox.popleft()
+            point = (int(step), int(ts), float(value))
+            if (key, point) not in self._before:
+                out.setdefault(key, Update([])).points.append(point)
+        return out
+
+    def close(self) -> None:
+        self.run.remove_listener(self._listener)
+
+
+def _iso_ms(text: str) -> int:
+    import datetime as dt
+
+    return int(dt.datetime.fromisoformat(text).timestamp() * 1000)
