@@ -37,9 +37,10 @@ lint: install
 	$(PY) -m ruff check matih_jupyter tests benchmarks
 	$(PY) -m ruff format --check matih_jupyter tests benchmarks
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm lint:check
 
-## Every test: lint, types, then the whole pytest suite, then the example notebooks.
+## Every test: lint, types, architecture contracts, then the whole pytest suite, then the example notebooks.
 test: lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-notebooks

@@ -101,6 +101,7 @@ export interface IModel {
   model_type: string;
   framework: string;
   current_version: string;
+  production_version: string | null;
   versions: string[];
   stage: Stage | string;
   metrics: Record<string, number | null>;
