@@ -9,7 +9,7 @@ Each repeat starts new Python processes (so nothing is cached in ``sys.modules``
                                         pays for MLflow (import, store, experiment)
 
 Printed as one JSON line with medians in seconds, the ratio (b)/(a), and whether (b)
-stayed under the 0.3 s budget of issue 4.
+stayed under the 0.3 s budget for `%load_ext`.
 
 Usage: python benchmarks/bench_load_ext.py [--repeats 5] [--store DIR]
 """

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As TOOLCHAIN.md says: without the background-networking flags Chromium keeps dialling
+# Without the background-networking flags Chromium keeps dialling
 # hosts this closed network refuses.
 CHROMIUM_ARGS = [
     "--headless",

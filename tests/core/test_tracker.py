@@ -1,4 +1,4 @@
-"""The tracker against real MLflow on a temporary SQLite store (seeds 000 and 001)."""
+"""The tracker against real MLflow on a temporary SQLite store."""
 
 from __future__ import annotations
 
