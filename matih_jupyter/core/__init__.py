@@ -62,6 +62,7 @@ HELPERS = {
     "metric_value": "matih_jupyter.core.values",
     "metric_values": "matih_jupyter.core.values",
     "step_value": "matih_jupyter.core.values",
+    "validate_stage": "matih_jupyter.core.registry.types",
     "comparison_rows": "matih_jupyter.core.comparison",
     "StoreConfig": "matih_jupyter.core.config",
     "default_tenant": "matih_jupyter.core.config",

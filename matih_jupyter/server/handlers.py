@@ -571,18 +571,15 @@ class ModelStageHandler(MatihHandler):
         req = self.body(StageChange)
         user = self.user_name
 
+        from ..core import validate_stage
+
+        # Checked under the body's own field name before the core sees it.
+        stage = validate_stage(req.stage, "stage")
+
         def run() -> Any:
-            try:
-                return self.service.registry.transition_stage(
-                    tenant, model_id, str(req.version), req.stage, reason=req.reason, user_id=user
-                )
-            except InvalidInputError as exc:
-                if exc.field != "target_stage":
-                    raise
-                # The core names its argument; the client sent the body's field "stage".
-                raise InvalidInputError(
-                    "stage", f"{req.stage!r} is not a stage.", hint=exc.hint
-                ) from None
+            return self.service.registry.transition_stage(
+                tenant, model_id, str(req.version), stage, reason=req.reason, user_id=user
+            )
 
         self.reply(await self.call(run))
 
