@@ -83,9 +83,13 @@ def jupyterlab(
     settings: Mapping[str, Mapping[str, Any]] = NO_NEWS,
     extra_args: Sequence[str] = (),
     ready_path: str = "/api/status",
+    app: str = "jupyterlab",
 ) -> Iterator[str]:
     """Run JupyterLab on 127.0.0.1 with its own settings and workspaces (so nothing leaks
-    between runs) until the block ends; yields its base URL once ``ready_path`` answers."""
+    between runs) until the block ends; yields its base URL once ``ready_path`` answers.
+
+    ``app`` is the module run with ``python -m``: ``"notebook"`` serves Notebook 7 the
+    same way (it reads the same settings directory)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
     for plugin, values in settings.items():
@@ -106,7 +110,7 @@ def jupyterlab(
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            sys.executable, "-m", app, "--no-browser", "--allow-root",
             f"--port={port}", "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.root_dir={root / 'notebooks'}",
             f"--IdentityProvider.token={token}",
@@ -126,7 +130,7 @@ def jupyterlab(
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail("JupyterLab did not start:\n" + log_path.read_text()[-4000:])
+                pytest.fail(f"{app} did not start:\n" + log_path.read_text()[-4000:])
             time.sleep(0.3)
         yield base
     finally:
