@@ -1,7 +1,11 @@
-"""`RunComparison`: a sortable, filterable table of runs with overlay charts.
+"""`RunComparison`: a sortable, filterable table of runs with charts drawn in the browser.
 
 All data comes from the core tracker (tenant-scoped); the table is built from ipywidgets
-(a GridBox of checkboxes, header buttons and escaped HTML cells), the charts are PNGs.
+(a GridBox of checkboxes, header buttons and escaped HTML cells). The selected runs' metric
+histories are overlaid by the shared browser chart (`compare_overlay`), and every listed
+run is drawn in a scatter and parallel coordinates (`runs_chart`) where a click, a box or
+an axis brush selects runs: the selection is one list, whether ticked in the table or
+picked in the browser.
 """
 
 from __future__ import annotations
@@ -12,20 +16,15 @@ from typing import Any
 import ipywidgets as w
 
 from ..core.errors import InvalidInputError
-from ._common import (
-    ErrorArea,
-    best_index,
-    esc,
-    figure_png,
-    fmt,
-    goal_for,
-    message_png,
-    new_figure,
-    plain,
-)
+from ._common import ErrorArea, best_index, esc, fmt, goal_for
+from .compare_overlay import OverlayChart, run_labels
+from .runs_chart import RunsChart, default_axes, rank_metrics, rank_params, runs_table
 
 _HEX = frozenset("0123456789abcdef")
 _BEST_STYLE = "background:#c8e6c9;font-weight:bold"
+_RUNS_HEADING = "<b>Every listed run: a metric against a parameter, and parallel coordinates</b>"
+#: Most runs named in the "which params differ" table.
+_MAX_DIFF_COLUMNS = 20
 
 
 def _number(value: Any) -> float | None:
@@ -47,9 +46,14 @@ class RunComparison:
         tracker: The `ExperimentTracker` (default: the process tracker).
         tenant_id: Tenant (default: the tracker's default tenant).
         goals: ``{"metric": "min" | "max"}`` for the best-value highlight.
-        max_runs: At most this many runs are listed (newest first).
+        max_runs: At most this many runs are listed (newest first); every one is drawn in
+            the scatter and parallel coordinates.
+        max_table_rows: At most this many of them get a table row (in the table's order).
+        max_overlay_runs: At most this many selected runs' histories are overlaid.
 
-    The widget is ``.widget``; ``.selected`` is the checked runs as a DataFrame.
+    The widget is ``.widget``; ``.selected`` is the selected runs as a DataFrame: those
+    ticked in the table or picked in the browser's scatter or parallel coordinates (a
+    selection in the browser replaces the ticks).
     """
 
     def __init__(
@@ -63,6 +67,8 @@ class RunComparison:
         tenant_id: str | None = None,
         goals: dict[str, str] | None = None,
         max_runs: int = 200,
+        max_table_rows: int = 200,
+        max_overlay_runs: int = 20,
     ) -> None:
         if tracker is None:
             from ..core import get_experiment_tracker
@@ -80,6 +86,7 @@ class RunComparison:
         self.metric_keys = list(metrics) if metrics else None
         self.goals = dict(goals or {})
         self.max_runs = int(max_runs)
+        self.max_table_rows = max(1, int(max_table_rows))
         self.runs: list[Any] = []  # RunResponse, in display order
         self._selected: list[str] = []
         self.sort_key: str = "start_time"
@@ -103,21 +110,25 @@ class RunComparison:
         self.table.add_class("matih-run-table")
         self.count = w.HTML()
         self.chart_metric = w.Dropdown(description="metric")
-        # Shown at the figure's own pixel size: scaled up, a 72 dpi PNG looks blurred.
-        self.overlay = w.Image(format="png", layout=w.Layout(width="504px", max_width="100%"))
+        self.overlay_chart = OverlayChart(tracker, self.tenant_id, self.goals, max_overlay_runs)
         self.differences = w.HTML()
         self.scatter_param = w.Dropdown(description="param")
         self.scatter_metric = w.Dropdown(description="vs metric")
-        self.scatter = w.Image(format="png", layout=w.Layout(width="432px", max_width="100%"))
+        self.runs_chart = RunsChart()
+        self._checkboxes: dict[str, w.Checkbox] = {}
+        self._default_axes: list[str] = []
+        self._selection_note = False
 
         self._quiet = False
+        self._syncing = False  # the selection is being mirrored: no feedback
         self.filter.observe(lambda _c: self.refresh(), names="value")
         self.apply_button.on_click(lambda _b: self.refresh())
         self.sort_by.observe(self._on_sort, names="value")
         self.direction.observe(self._on_sort, names="value")
         self.chart_metric.observe(lambda _c: self._quiet or self._draw_overlay(), names="value")
-        self.scatter_param.observe(lambda _c: self._quiet or self._draw_scatter(), names="value")
-        self.scatter_metric.observe(lambda _c: self._quiet or self._draw_scatter(), names="value")
+        self.scatter_param.observe(lambda _c: self._quiet or self._show_scatter(), names="value")
+        self.scatter_metric.observe(lambda _c: self._quiet or self._show_scatter(), names="value")
+        self.runs_chart.observe(self._on_browser_selection, names="selected")
 
         self.widget = w.VBox(
             [
@@ -128,11 +139,11 @@ class RunComparison:
                 self.table,
                 w.HTML("<b>Selected runs</b>"),
                 self.chart_metric,
-                self.overlay,
+                self.overlay_chart.box,
                 self.differences,
-                w.HTML("<b>Metric against a parameter</b>"),
+                w.HTML(_RUNS_HEADING),
                 w.HBox([self.scatter_param, self.scatter_metric]),
-                self.scatter,
+                self.runs_chart,
             ]
         )
         self.widget.add_class("matih-run-comparison")
@@ -154,6 +165,11 @@ class RunComparison:
         self.display()
 
     @property
+    def overlay(self) -> Any:
+        """The browser chart (`MetricChart`) overlaying the selected runs' histories."""
+        return self.overlay_chart.chart
+
+    @property
     def params(self) -> list[str]:
         return sorted({k for r in self.runs for k in r.params})
 
@@ -165,19 +181,34 @@ class RunComparison:
 
     @property
     def selected(self) -> Any:
-        """The checked runs (in table order) as a DataFrame: run_id, run_name, status,
+        """The selected runs (in table order) as a DataFrame: run_id, run_name, status,
         start_time, duration_seconds, ``params.*`` and ``metrics.*``."""
-        return self.dataframe([r for r in self.runs if r.id in self._selected])
+        return self.dataframe(self._selected_runs())
 
     @property
     def selected_ids(self) -> list[str]:
-        return [r.id for r in self.runs if r.id in self._selected]
+        return [r.id for r in self._selected_runs()]
 
     def select(self, run_ids: list[str]) -> None:
-        """Check exactly these runs (ids not in the table are ignored)."""
-        wanted = set(run_ids)
-        for rid, box in self._checkboxes.items():
-            box.value = rid in wanted
+        """Select exactly these runs, as ticking them would. Ids that are not listed stay
+        unselected, and the widget says why (not a run of the tenant, or filtered out)."""
+        ids = list(dict.fromkeys(run_ids))
+        listed = {r.id for r in self.runs}
+        unlisted = [rid for rid in ids if rid not in listed]
+        if unlisted:
+            self._report_unlisted(unlisted)
+        elif self._selection_note:
+            self._selection_note = False
+            self.errors.clear()
+            self.runs_chart.error = ""
+        self._selected = [rid for rid in ids if rid in listed]
+        self._syncing = True
+        try:
+            for rid, box in self._checkboxes.items():
+                box.value = rid in self._selected
+        finally:
+            self._syncing = False
+        self._selection_changed()
 
     def dataframe(self, runs: list[Any] | None = None) -> Any:
         """Runs (default: the listed ones) as a DataFrame: the core's comparison rows
@@ -211,17 +242,25 @@ class RunComparison:
             self.errors.show(exc)
             return
         self.errors.clear()
+        self._selection_note = False
+        self.runs_chart.error = ""
         self.runs = runs
-        self._selected = [rid for rid in self._selected if any(r.id == rid for r in runs)]
+        listed = {r.id for r in runs}
+        self._selected = [rid for rid in self._selected if rid in listed]
+        self.overlay_chart.forget()
         columns = ["start_time", "run_name", "status"]
         columns += [f"metrics.{k}" for k in self.metrics] + [f"params.{k}" for k in self.params]
         self._set_options(self.sort_by, columns, "start_time")
         metric_options = self.metrics
-        self._set_options(self.chart_metric, metric_options)
-        self._set_options(self.scatter_metric, metric_options)
-        self._set_options(self.scatter_param, self.params)
+        ranked = rank_metrics(runs, metric_options)
+        self._set_options(self.chart_metric, metric_options, ranked[0] if ranked else None)
+        self._set_options(self.scatter_metric, metric_options, ranked[0] if ranked else None)
+        params = rank_params(runs, self.params)
+        # A param most runs have (and whose value differs), not one only one run has.
+        self._set_options(self.scatter_param, self.params, params[0] if params else None)
         self._sort_and_render()
-        self._draw_scatter()
+        self._update_runs_chart()
+        self._check_metric_keys()
 
     # -- data ----------------------------------------------------------------------------
 
@@ -329,6 +368,10 @@ class RunComparison:
         self._render_table()
         self._draw_overlay()
 
+    def _selected_runs(self) -> list[Any]:
+        chosen = set(self._selected)
+        return [r for r in self.runs if r.id in chosen]
+
     def _render_table(self) -> None:
         metrics, params = self.metrics, self.params
         columns = (
@@ -358,7 +401,7 @@ class RunComparison:
             self.header_buttons[col] = button
             children.append(button)
         self._checkboxes = {}
-        for run in self.runs:
+        for run in self.runs[: self.max_table_rows]:
             box = w.Checkbox(value=run.id in self._selected, indent=False, description="")
             box.observe(lambda c, rid=run.id: self._on_check(rid, c["new"]), names="value")
             self._checkboxes[run.id] = box
@@ -384,43 +427,112 @@ class RunComparison:
             f"{len(self.runs)} run(s) of tenant <code>{esc(self.tenant_id)}</code>"
             + (f", experiment <code>{esc(self.experiment)}</code>" if self.experiment else "")
             + ("; highlighted: best value per metric" if metrics else "")
+            + (
+                f"; the table shows the first {self.max_table_rows}, the charts below all"
+                if len(self.runs) > self.max_table_rows
+                else ""
+            )
         )
 
     def _on_check(self, run_id: str, checked: bool) -> None:
+        if self._syncing:
+            return
         if checked and run_id not in self._selected:
             self._selected.append(run_id)
         elif not checked and run_id in self._selected:
             self._selected.remove(run_id)
+        self._selection_changed()
+
+    def _on_browser_selection(self, change: Any) -> None:
+        """A person selected runs in the scatter or the parallel coordinates."""
+        if not self._syncing:
+            self.select([str(rid) for rid in change["new"]])
+
+    def _selection_changed(self) -> None:
+        self._syncing = True
+        try:
+            self.runs_chart.selected = self.selected_ids
+        finally:
+            self._syncing = False
         self._draw_overlay()
 
+    def _report_unlisted(self, run_ids: list[str]) -> None:
+        """Say, in the widget, why ids asked for are not selected."""
+        self._selection_note = True
+        found = []
+        for rid in run_ids[:5]:
+            try:
+                if not isinstance(rid, str) or not rid or not set(rid) <= _HEX:
+                    raise InvalidInputError("run_ids", f"{rid!r} is not a run id.")
+                # Not found for a foreign id as for a missing one: the core says the same.
+                found.append(self.tracker.get_run(rid, self.tenant_id, include_artifacts=False))
+            except Exception as exc:  # shown in the widget, never as a traceback
+                self.errors.show(exc)
+                self.runs_chart.error = _message(exc)
+                return
+        name = found[0].name or found[0].id[:8]
+        text = (
+            f"Run {name!r} is not listed here (the filter or max_runs leaves it out), "
+            "so it is not selected."
+        )
+        self.errors.info(esc(text))
+        self.runs_chart.error = text
+
     def _draw_overlay(self) -> None:
-        runs = [r for r in self.runs if r.id in self._selected]
-        key = self.chart_metric.value
+        runs = self._selected_runs()
         self.differences.value = self._differences_html(runs)
-        if not runs or not key:
-            self.overlay.value = message_png("select runs to overlay their metric histories")
-            return
         try:
-            fig = new_figure(7.0, 3.2, 72)
-            ax = fig.subplots()
-            for run in runs:
-                points = self.tracker.get_metric_history(run.id, key, self.tenant_id)
-                if points:
-                    ax.plot(
-                        [p.step for p in points],
-                        [p.value for p in points],
-                        label=plain((run.name or run.id[:8])[:40]),
-                        marker="." if len(points) < 30 else None,
-                    )
-            ax.set_title(plain(key), fontsize=10, loc="left")
-            ax.set_xlabel("step", fontsize=8)
-            ax.grid(True, alpha=0.3)
-            if ax.lines:
-                ax.legend(fontsize=8)
-            fig.tight_layout()
-            self.overlay.value = figure_png(fig)
+            self.overlay_chart.show(runs, self.chart_metric.value)
         except Exception as exc:  # shown in the widget, never as a traceback
             self.errors.show(exc)
+
+    def _check_metric_keys(self) -> None:
+        """Metrics asked for by name that no listed run logged: said in the widget."""
+        if not self.metric_keys or not self.runs:
+            return
+        missing = [k for k in self.metric_keys if not any(k in r.metrics for r in self.runs)]
+        if missing:
+            logged = sorted({k for r in self.runs for k in r.metrics})
+            self.errors.show(
+                InvalidInputError(
+                    "metrics",
+                    f"No listed run logged metric {', '.join(repr(k) for k in missing)}.",
+                    hint=f"These runs logged: {', '.join(logged[:12]) or 'no metrics'}.",
+                )
+            )
+
+    # -- the browser's scatter and parallel coordinates ----------------------------------
+
+    def _update_runs_chart(self) -> None:
+        """Every listed run as columns for the browser: the scatter's param first, then the
+        params worth plotting, and the metrics."""
+        param, metric = self.scatter_param.value, self.scatter_metric.value
+        ranked = rank_params(self.runs, self.params)
+        params = ([param] if param else []) + [p for p in ranked if p != param]
+        table = runs_table(self.runs, params, self.metrics, self.goals)
+        keys = {c["key"] for c in table["columns"]}
+        defaults = default_axes(self.runs, ranked, rank_metrics(self.runs, self.metrics), metric)
+        current = [k for k in self.runs_chart.axes if k in keys]
+        chosen = current if current and self.runs_chart.axes != self._default_axes else defaults
+        self._default_axes = defaults
+        with self.runs_chart.hold_sync():
+            self.runs_chart.table = table
+            self.runs_chart.x_key = f"params.{param}" if param else ""
+            self.runs_chart.y_key = f"metrics.{metric}" if metric else ""
+            self.runs_chart.axes = chosen
+            self._syncing = True
+            try:
+                self.runs_chart.selected = self.selected_ids
+            finally:
+                self._syncing = False
+            self.runs_chart.status = (
+                "" if self.runs else "no runs to plot: widen the filter or log some runs"
+            )
+
+    def _show_scatter(self) -> None:
+        """The scatter's param or metric changed: point the browser at those columns (the
+        parallel coordinates follow the metric while a person has not chosen axes)."""
+        self._update_runs_chart()
 
     def differing_params(self, runs: list[Any] | None = None) -> dict[str, list[Any]]:
         """Params whose values differ among ``runs`` (default: the selection)."""
@@ -437,44 +549,27 @@ class RunComparison:
     def _differences_html(self, runs: list[Any]) -> str:
         if len(runs) < 2:
             return "<i>select two or more runs to see which parameters differ</i>"
+        more = len(runs) - _MAX_DIFF_COLUMNS
+        runs = runs[:_MAX_DIFF_COLUMNS]
         diff = self.differing_params(runs)
         if not diff:
             return "<i>the selected runs have the same parameters</i>"
-        head = "".join(f"<th>{esc(r.name or r.id[:8])}</th>" for r in runs)
+        labels = run_labels(runs)
+        head = "".join(f"<th>{esc(labels[r.id])}</th>" for r in runs)
         rows = "".join(
             f"<tr><td><b>{esc(k)}</b></td>"
             + "".join(f"<td>{esc('' if v is None else v)}</td>" for v in values)
             + "</tr>"
             for k, values in diff.items()
         )
+        note = f"<i>and {more} more selected run(s)</i>" if more > 0 else ""
         return (
             f'<table class="matih-param-diff"><tr><th>param differs</th>{head}</tr>{rows}</table>'
+            + note
         )
 
-    def _draw_scatter(self) -> None:
-        param, metric = self.scatter_param.value, self.scatter_metric.value
-        if not param or not metric:
-            self.scatter.value = message_png("needs runs with params and metrics")
-            return
-        pairs = [
-            (r.params.get(param), r.metrics.get(metric))
-            for r in self.runs
-            if r.params.get(param) is not None and r.metrics.get(metric) is not None
-        ]
-        fig = new_figure(6.0, 3.0, 72)
-        ax = fig.subplots()
-        if pairs:
-            numeric = all(_number(p) is not None for p, _ in pairs)
-            if numeric:
-                xs: list[Any] = [_number(p) for p, _ in pairs]
-            else:
-                labels = sorted({str(p) for p, _ in pairs})
-                xs = [labels.index(str(p)) for p, _ in pairs]
-                ax.set_xticks(range(len(labels)))
-                ax.set_xticklabels([plain(lbl[:20]) for lbl in labels], fontsize=8)
-            ax.scatter(xs, [m for _, m in pairs], color="#1f77b4")
-        ax.set_xlabel(plain(f"params.{param}"), fontsize=8)
-        ax.set_ylabel(plain(f"metrics.{metric}"), fontsize=8)
-        ax.grid(True, alpha=0.3)
-        fig.tight_layout()
-        self.scatter.value = figure_png(fig)
+
+def _message(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    hint = getattr(exc, "hint", None)
+    return f"{text} {hint}" if hint else text

@@ -8,6 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import '../../style/chart.css';
 
 import { ILiveState, renderLive } from './live';
+import { IRunsState, renderRuns } from './runs';
 
 type State = ILiveState & { view: string };
 
@@ -15,6 +16,9 @@ function render({ model, el }: RenderProps<State>): () => void {
   const view = model.get('view');
   if (view === 'live') {
     return renderLive(model as unknown as AnyModel<ILiveState>, el);
+  }
+  if (view === 'runs') {
+    return renderRuns(model as unknown as AnyModel<IRunsState>, el);
   }
   el.textContent = `matih: unknown chart view ${JSON.stringify(view)}; upgrade matih-jupyter.`;
   return () => undefined;
