@@ -3,9 +3,10 @@
 The kernel never draws while the run trains. A background thread takes the points that
 are new (from the run's writer when it runs in this process, else from MLflow) and sends
 them to the chart at most every ``interval`` seconds, as float64 buffers; the browser
-draws them (`MetricChart`). When the run ends, the output keeps the interactive chart and
-gains a PNG of the final curves, drawn once, so a saved notebook shows them on GitHub,
-nbviewer or ``jupyter nbconvert``.
+draws them (`MetricChart`). When the run ends, the output becomes a PNG of the final curves,
+drawn once, so a saved notebook shows them wherever it is opened: JupyterLab again,
+GitHub, nbviewer, ``jupyter nbconvert``. (`RunComparison`, ``%matih_compare`` and the
+sidebar draw finished runs interactively.)
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class LiveMetricsPlot:
         return self
 
     def finish(self, timeout: float = 30.0) -> LiveMetricsPlot:
-        """Stop following the run, send the last points and add the final PNG."""
+        """Stop following the run, send the last points and leave the final PNG."""
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -186,11 +187,15 @@ class LiveMetricsPlot:
         return out
 
     def bundle(self) -> dict[str, Any]:
-        """The output: the chart, a text summary, and once the run ended the final PNG."""
+        """The output: the chart while the run goes on; once it ended, the final curves as
+        a PNG with a text summary. A widget view cannot be the saved output: re-opened
+        later, its model is gone with the kernel and Jupyter shows "model not found"
+        instead of any fallback beside it."""
+        if self.final_png:
+            return self.static_bundle()
         shown = self.chart._repr_mimebundle_() or {}
         # anywidget answers (data, metadata); ipywidgets answers data.
         bundle = dict(shown[0] if isinstance(shown, tuple) else shown)
-        bundle.update(self.static_bundle() if self.final_png else {})
         bundle["text/plain"] = self._text()
         return bundle
 

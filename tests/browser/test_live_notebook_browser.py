@@ -129,9 +129,9 @@ def wait_done(target: Any, timeout: float = 60.0) -> None:
     expect(target.locator(".jp-InputArea-prompt")).to_have_text(DONE, timeout=timeout * 1000)
 
 
-def run_live_cell(page: Any, index: int, steps: int) -> Any:
+def run_live_cell(page: Any, index: int) -> Any:
     """Run the live cell; check the chart draws new points at least twice while the prompt
-    shows the cell running, then that it ends with every point drawn."""
+    shows the cell running, then that the final PNG takes its place."""
     running = run_cell(page, index)
     chart = running.locator(".matih-live-widget .matih-chart-root")
     expect(chart).to_be_visible(timeout=20_000)
@@ -150,8 +150,9 @@ def run_live_cell(page: Any, index: int, steps: int) -> Any:
     eventually(sample, timeout=30, what="the chart to draw new points twice while running")
     expect(running.locator(".matih-chart-panel")).to_have_count(1)
     wait_done(running)
-    expect(running.locator(".matih-chart-message")).to_contain_text(f"finished · {steps} points")
-    expect(chart).to_have_attribute("data-points", str(steps))
+    # The run ended: the chart became the final curves as a plain image.
+    expect(running.locator(".matih-chart-root")).to_have_count(0, timeout=15_000)
+    expect(running.locator(".jp-OutputArea-output img")).to_have_count(1)
     return running
 
 
@@ -236,7 +237,7 @@ def saved_live_notebook(
         page.set_default_timeout(30_000)
         open_in_lab(page, lab, path.name)
         wait_done(run_cell(page, 0))
-        run_live_cell(page, 1, 40)
+        run_live_cell(page, 1)
         png = save_and_read_png(page, path, 1)
         keep_screenshot(page, "live-nb-saved")
     finally:
@@ -262,8 +263,7 @@ def test_notebook7_draws_the_live_chart_while_the_cell_runs(
         page.set_default_timeout(30_000)
         open_in_notebook7(page, base, path.name)
         wait_done(run_cell(page, 0))
-        done = run_live_cell(page, 1, 80)
-        expect(done.locator(".matih-chart-panel canvas").first).to_be_visible()
+        run_live_cell(page, 1)
         keep_screenshot(page, "live-nb-notebook7-finished")
     finally:
         context.close()
@@ -272,34 +272,27 @@ def test_notebook7_draws_the_live_chart_while_the_cell_runs(
     assert len(lab_tracker.get_metric_history(runs[0].id, "loss", TENANT)) == 80
 
 
-def test_saved_output_holds_the_widget_view_the_png_and_a_summary(
+def test_saved_output_holds_the_png_and_a_summary(
     saved_live_notebook: tuple[Path, str],
 ) -> None:
     path, _ = saved_live_notebook
     (output,) = saved_outputs(path, 1)
     assert output["output_type"] == "display_data"
-    assert set(output["data"]) == {WIDGET_VIEW, "image/png", "text/plain"}
+    assert set(output["data"]) == {"image/png", "text/plain"}
     assert "finished" in "".join(output["data"]["text/plain"])
-    # JupyterLab's default (widget state not saved): nothing can bring the model back.
-    assert "widgets" not in json.loads(path.read_text())["metadata"]
 
 
-def test_reopened_notebook_shows_model_not_found_instead_of_the_png(
+def test_reopened_notebook_shows_the_final_png(
     page: Any, lab: str, saved_live_notebook: tuple[Path, str]
 ) -> None:
-    """CURRENT BEHAVIOUR, NOT THE GOAL: the saved notebook is trusted (JupyterLab signed it
-    on save), so on re-opening JupyterLab renders the output's widget view first (its
-    renderer ranks above image/png). The new kernel has no such model: the output reads
-    "Loading widget..." until the widget manager is restored, then "Error displaying
-    widget: model not found", and the PNG beside it is never shown. When the bundle
-    changes so that the PNG shows, turn these assertions round."""
-    path, _ = saved_live_notebook
+    """Re-opened in JupyterLab (trusted: JupyterLab signed it on save; its kernel gone),
+    the output is the final curves, not a widget whose model no longer exists."""
+    path, png = saved_live_notebook
     open_in_lab(page, lab, path.name, idle=False)
-    output = live_output(cell(page, 1))
-    expect(output).to_have_count(1)
-    expect(output).to_have_text(MODEL_NOT_FOUND, timeout=60_000)
-    expect(output.locator("img")).to_have_count(0)
-    expect(cell(page, 1).locator(".matih-chart-root")).to_have_count(0)
+    image = live_output(cell(page, 1)).locator("img")
+    expect(image).to_have_count(1, timeout=30_000)
+    expect(image).to_have_attribute("src", f"data:image/png;base64,{png}")
+    expect(cell(page, 1)).not_to_contain_text(MODEL_NOT_FOUND)
     keep_screenshot(page, "live-nb-reopened-trusted")
 
 
@@ -362,7 +355,7 @@ def secret_notebook(
             printed = run_cell(page, 1)
             wait_done(printed)
             expect(live_output(printed)).to_contain_text("CREDENTIALS SET True")
-            run_live_cell(page, 2, 30)
+            run_live_cell(page, 2)
             png = save_and_read_png(page, path, 2)
 
             def state_saved() -> bool:
@@ -398,13 +391,12 @@ def test_saved_notebook_holds_no_credentials_or_tracking_uri(
         assert json.dumps(value)[1:-1] not in text, f"the saved notebook holds the {what}"
 
 
-def test_nbconvert_with_saved_widget_state_renders_the_widget_not_the_png(
+def test_nbconvert_with_saved_widget_state_still_shows_the_png(
     secret_notebook: tuple[Path, str], tmp_path: Path
 ) -> None:
-    """CURRENT BEHAVIOUR, NOT THE GOAL: with widget state saved (JupyterLab's saveState
-    setting), nbconvert prefers the widget view, which needs the widget JavaScript from
-    unpkg.com to draw anything, and leaves the PNG out of the HTML."""
+    """With widget state saved too (JupyterLab's saveState setting), the live output is
+    the PNG, so nbconvert's HTML shows the final curves without any widget JavaScript."""
     path, png = secret_notebook
     html = nbconvert_html(path, tmp_path)
-    assert WIDGET_VIEW in html and WIDGET_STATE in html
-    assert png not in html
+    assert WIDGET_STATE in html
+    assert re.search(rf'<img\b[^>]*\bsrc="data:image/png;base64,{re.escape(png)}"', html)

@@ -94,7 +94,7 @@ def wait_done(target: Any, timeout: float = 60.0) -> None:
     expect(target.locator(".jp-InputArea-prompt")).to_have_text(DONE, timeout=timeout * 1000)
 
 
-def test_live_chart_draws_while_the_cell_runs_and_the_saved_notebook_keeps_a_png(
+def test_live_chart_draws_while_the_cell_runs_and_leaves_the_final_png(
     page: Any, lab: str, notebooks_dir: Path, lab_tracker: Any
 ) -> None:
     experiment = unique("browser-live")
@@ -129,10 +129,13 @@ def test_live_chart_draws_while_the_cell_runs_and_the_saved_notebook_keeps_a_png
     expect(running.locator(".matih-chart-readout")).to_contain_text("step ")
     shot(page, "live-plot-running")
     wait_done(running, timeout=60)
-    expect(running.locator(".matih-chart-message")).to_contain_text("finished · 200 points")
-    expect(chart).to_have_attribute("data-points", "200")
+    # The run ended: the chart became the final curves as a plain image.
+    expect(running.locator(".matih-chart-root")).to_have_count(0, timeout=15_000)
+    static = running.locator(".jp-OutputArea-output img")
+    expect(static).to_have_count(1)
+    assert static.get_attribute("src").startswith("data:image/png;base64,")
     shot(page, "live-plot-finished")
-    # Saved, the output carries the final PNG beside the chart: GitHub and nbviewer show it.
+    # Saved, the notebook carries that PNG: JupyterLab, GitHub and nbviewer show it.
     page.keyboard.press("Control+s")
     saved_outputs = eventually(
         lambda: [
@@ -144,6 +147,7 @@ def test_live_chart_draws_while_the_cell_runs_and_the_saved_notebook_keeps_a_png
     )
     png = saved_outputs[0]["data"]["image/png"]
     assert base64.b64decode(png).startswith(b"\x89PNG")
+    assert "application/vnd.jupyter.widget-view+json" not in saved_outputs[0]["data"]
     runs = lab_tracker.list_runs(TENANT, experiment_name=experiment)
     assert len(runs) == 1 and runs[0].status == "finished"
     assert len(lab_tracker.get_metric_history(runs[0].id, "loss", TENANT)) == 100

@@ -95,7 +95,7 @@ def test_in_process_run_is_followed_through_its_writer_not_mlflow(tracker, exp_n
     assert [p[0] for p in plot.history["loss"]] == list(range(300))  # no duplicates at the seam
 
 
-def test_the_output_keeps_the_chart_and_gains_the_final_png(tracker, exp_name):
+def test_the_chart_is_replaced_by_the_final_png_when_the_run_ends(tracker, exp_name):
     existed = InteractiveShell.initialized()
     shell = InteractiveShell.instance()  # display() needs a shell to publish to
     try:
@@ -109,8 +109,8 @@ def test_the_output_keeps_the_chart_and_gains_the_final_png(tracker, exp_name):
         first, last = captured.outputs[0], captured.outputs[-1]
         assert WIDGET_MIME in first.data and "image/png" not in first.data
         assert last.update is True and last.transient["display_id"] == first.transient["display_id"]
-        # JupyterLab keeps drawing the chart; GitHub, nbviewer and nbconvert show the PNG.
-        assert WIDGET_MIME in last.data
+        # The saved output is the PNG alone: a widget view would be "model not found".
+        assert set(last.data) == {"image/png", "text/plain"}
         png = base64.b64decode(last.data["image/png"])
         assert png.startswith(PNG_MAGIC) and png == plot.final_png
         assert "val_loss: latest 1 best 1" in last.data["text/plain"]
