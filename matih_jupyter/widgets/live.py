@@ -98,6 +98,7 @@ class LiveMetricsPlot:
             height=int(height),
         )
         self._series: dict[str, list[Point]] = {}
+        self._other_metrics: set[str] = set()  # logged, but not among ``metrics``
         self.status = "RUNNING"
         self.updates = 0
         self.busy_seconds = 0.0
@@ -244,6 +245,7 @@ class LiveMetricsPlot:
         fresh_goals = False
         for key, update in updates.items():
             if self.metrics and key not in self.metrics:
+                self._other_metrics.add(key)
                 continue
             fresh_goals |= key not in self._series
             self._series[key] = _merged(self._series.get(key, []), update)
@@ -259,6 +261,16 @@ class LiveMetricsPlot:
         state = self.status.lower()
         waiting = " · waiting for metrics…" if not count and state == "running" else ""
         self.chart.status = f"{self.run_name} · {state} · {count} points{waiting}"
+        missing = self._missing_metrics()
+        if missing and state != "running":
+            self.chart.error = (
+                f"Run {self.run_name!r} logged no {', '.join(map(repr, missing))}; its "
+                f"metrics: {', '.join(sorted({*self._series, *self._other_metrics})) or 'none'}."
+            )
+
+    def _missing_metrics(self) -> list[str]:
+        """Metrics asked for that the run never logged (known once the run has ended)."""
+        return [m for m in self.metrics or [] if m not in self._series]
 
     def _finalize(self) -> None:
         with self._lock:

@@ -253,3 +253,12 @@ def test_following_a_run_of_this_process_costs_the_kernel_little(tracker, exp_na
     assert 2 <= plot.updates <= wall / plot.interval + 2
     assert plot.chart.points_sent == 3 * step
     assert plot.busy_seconds <= 0.05 * wall, (plot.busy_seconds, wall)
+
+
+def test_a_metric_the_run_never_logged_is_named_in_the_chart(tracker, exp_name):
+    with tracker.start_run(exp_name, RunConfig(tenant_id=TENANT, run_name="train")) as run:
+        plot = _fast(run, tracker, metrics=["val_auc", "loss"])
+        run.log_metrics({"loss": 0.5, "acc": 0.9})
+    plot.finish()
+    assert plot.chart.error == ("Run 'train' logged no 'val_auc'; its metrics: acc, loss.")
+    assert [k for k in plot.history] == ["loss"]
