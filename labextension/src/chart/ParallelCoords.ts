@@ -229,7 +229,7 @@ export class ParallelCoords {
         k === 0 ? 'left' : k === n - 1 && n > 1 ? 'right' : 'center';
       c2d.textBaseline = 'bottom';
       c2d.fillText(
-        fitText(c2d, axis.label, Math.max(40, spacing - 8)),
+        fitText(c2d, axis.label + better(axis), Math.max(40, spacing - 8)),
         k === 0 ? x - 4 : k === n - 1 && n > 1 ? x + 4 : x,
         MARGIN.top - 8
       );
@@ -366,4 +366,10 @@ export class ParallelCoords {
       }
     }
   };
+}
+
+/** Which way a metric improves, after its axis title (params: nothing). */
+function better(axis: RunAxis): string {
+  const goal = axis.column.kind === 'metric' ? axis.column.goal : undefined;
+  return goal === 'max' ? ' ↑' : goal === 'min' ? ' ↓' : '';
 }
