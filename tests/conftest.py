@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hook_harness import WebhookReceiver
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +92,13 @@ def _no_global_mlflow_leak():
     before = os.environ.get("MLFLOW_TRACKING_URI")
     yield
     assert os.environ.get("MLFLOW_TRACKING_URI") == before
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A real webhook endpoint on 127.0.0.1, for promotion-hook tests of every tier."""
+    receiver = WebhookReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()

@@ -8,9 +8,10 @@ import base64
 from typing import Any
 
 import pytest
+from hook_harness import WebhookReceiver
 
 from . import registry_gates
-from .conftest import Api, WebhookReceiver
+from .conftest import Api
 
 pytestmark = pytest.mark.timeout(180)
 
