@@ -1,8 +1,10 @@
-"""Native notebook widgets (ipywidgets + matplotlib) built on `matih_jupyter.core`.
+"""Native notebook widgets built on `matih_jupyter.core`.
 
-Every widget renders with plain ipywidgets and PNG images drawn by matplotlib's Agg
-canvas, so it works wherever ipywidgets work (JupyterLab, Notebook 7, VS Code) without an
-iframe or a separate web app. Imports are lazy so ``import matih_jupyter.widgets`` is cheap.
+Controls are plain ipywidgets; charts are drawn in the browser by the same chart code as
+the JupyterLab sidebar, shipped in this package as an anywidget ES module (``static/``), so
+they work wherever widgets work (JupyterLab, Notebook 7, VS Code) without an iframe, a CDN
+or a separate web app. The kernel only sends data. Imports are lazy so
+``import matih_jupyter.widgets`` is cheap.
 """
 
 from __future__ import annotations
