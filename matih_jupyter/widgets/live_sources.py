@@ -47,7 +47,8 @@ class PolledRun:
     def poll(self, force: bool = False) -> dict[str, Update]:
         """What changed since the last poll, per metric."""
         self.reads += 1
-        run = self.tracker.get_run(self.run_id, self.tenant, include_artifacts=False)
+        # Never flush: this thread reads while the training loop logs.
+        run = self.tracker.get_run(self.run_id, self.tenant, include_artifacts=False, flush=False)
         self.status = run.status.upper()
         if self.start_ms is None and run.start_time:
             self.start_ms = _iso_ms(run.start_time)
@@ -68,7 +69,7 @@ class PolledRun:
         return out
 
     def history(self, key: str) -> list[Point]:
-        points = self.tracker.get_metric_history(self.run_id, key, self.tenant)
+        points = self.tracker.get_metric_history(self.run_id, key, self.tenant, flush=False)
         return sorted((int(p.step), int(p.timestamp), float(p.value)) for p in points)
 
     def _diff(self, key: str, points: list[Point]) -> Update | None:

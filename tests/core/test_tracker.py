@@ -444,3 +444,19 @@ def test_listeners_see_every_stored_point_off_the_callers_thread(tracker, exp_na
     assert sorted(p[3] for p in seen) == list(range(2500))
     assert {p[0] for p in seen} == {"loss"}
     assert tracker.resolve_tenant(TENANT) == TENANT
+
+
+def test_a_reader_on_another_thread_can_read_without_flushing_the_open_run(
+    tracker, exp_name
+) -> None:
+    with tracker.start_run(exp_name, RunConfig(tenant_id="acme-corp")) as run:
+        run.log_metric("loss", 1.0, step=0)
+        run.flush()
+        run.log_metric("loss", 0.5, step=1)  # buffered, not yet written
+        # Not flushed: what is stored so far (the writer may have sent step 1 meanwhile).
+        unflushed = tracker.get_metric_history(run.run_id, "loss", "acme-corp", flush=False)
+        assert [p.step for p in unflushed] in ([0], [0, 1])
+        # Flushed (the default): everything logged so far, nothing left pending.
+        assert len(tracker.get_metric_history(run.run_id, "loss", "acme-corp")) == 2
+        assert run.pending == 0
+        assert tracker.get_run(run.run_id, "acme-corp", flush=False).id == run.run_id

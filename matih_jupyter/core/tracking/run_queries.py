@@ -35,12 +35,19 @@ class RunQueriesMixin:
     _artifacts: Callable[[str, str | None], list[Any]]
 
     def get_run(
-        self, run_id: str, tenant_id: str | None = None, *, include_artifacts: bool = True
+        self,
+        run_id: str,
+        tenant_id: str | None = None,
+        *,
+        include_artifacts: bool = True,
+        flush: bool = True,
     ) -> RunResponse:
         """The tenant's run; `NotFoundError` for missing or foreign ids. A run open in this
-        process is flushed first, so the answer includes everything logged."""
+        process is flushed first (unless ``flush=False``: a reader on another thread while
+        the run logs, which must not wait for the logging to pause), so the answer includes
+        everything logged."""
         tenant = self._tenant(tenant_id)
-        run = self._own.run(run_id, tenant)
+        run = self._own.run(run_id, tenant, flush=flush)
         artifacts = None
         if include_artifacts:
             artifacts = [f.path for f in self._artifacts(run_id, None)]
@@ -119,12 +126,12 @@ class RunQueriesMixin:
             ) from None
 
     def get_metric_history(
-        self, run_id: str, key: str, tenant_id: str | None = None
+        self, run_id: str, key: str, tenant_id: str | None = None, *, flush: bool = True
     ) -> list[MetricPoint]:
-        """Every logged point of one metric, by step."""
+        """Every logged point of one metric, by step (``flush`` as for `get_run`)."""
         tenant = self._tenant(tenant_id)
         validate_key(key, "metric key")
-        self._own.run(run_id, tenant)
+        self._own.run(run_id, tenant, flush=flush)
         with translate_errors(f"reading metric {key!r}"):
             history = self._client.get_metric_history(run_id, key)
         return sorted(convert.metric_points(history), key=lambda p: (p.step, p.timestamp))
