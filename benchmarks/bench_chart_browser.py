@@ -60,19 +60,10 @@ from pathlib import Path
 from typing import Any
 
 METRICS = ("loss", "accuracy", "lr")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# As tests/lab_harness.py: without the background-networking flags Chromium keeps dialling
-# hosts a closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The browser tiers' launch settings (Debian's Chromium, flags for a closed network).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from lab_harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 TARGETS = {"latency_ms": 250.0, "frame_ms": 16.0, "open_ms": 1000.0}
 VIEW_WIDTH = 900
 
