@@ -43,13 +43,10 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import functools
-import http.server
 import json
 import math
 import os
 import queue
-import shutil
 import statistics
 import sys
 import tempfile
@@ -62,7 +59,7 @@ from typing import Any
 METRICS = ("loss", "accuracy", "lr")
 # The browser tiers' launch settings (Debian's Chromium, flags for a closed network).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from lab_harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from lab_harness import CHROMIUM, CHROMIUM_ARGS, widget_page  # noqa: E402
 
 TARGETS = {"latency_ms": 250.0, "frame_ms": 16.0, "open_ms": 1000.0}
 VIEW_WIDTH = 900
@@ -80,17 +77,7 @@ PAGE = """<!doctype html>
 <body data-jp-theme-name="JupyterLab Light">
 <script type="module">
 import widget from './chart_widget.js';
-
-class PageModel {
-  constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
-  get(key) { return this.state[key]; }
-  set(key, value) { this.state[key] = value; this.emit(`change:${key}`); }
-  on(event, fn) { (this.handlers[event] ??= []).push(fn); }
-  off(event, fn) { this.handlers[event] = (this.handlers[event] ?? []).filter(f => f !== fn); }
-  emit(event, ...args) { (this.handlers[event] ?? []).forEach(fn => fn(...args)); }
-  send(message) { this.sent.push(message); }
-  save_changes() {}
-}
+import { PageModel } from './page_model.js';
 
 let view = null;
 
@@ -202,29 +189,11 @@ window.ready = true;
 @contextlib.contextmanager
 def serve_page() -> Iterator[str]:
     """The built widget module and the page, served from a temporary directory."""
-    import matih_jupyter.widgets
-
-    static = Path(matih_jupyter.widgets.__file__).parent / "static"
-    with tempfile.TemporaryDirectory(prefix="bench-chart-") as tmp:
-        root = Path(tmp)
-        for name in ("chart_widget.js", "chart_widget.css"):
-            shutil.copy(static / name, root / name)
-        (root / "index.html").write_text(PAGE, encoding="utf-8")
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-        finally:
-            server.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """No request log on stderr."""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-chart-") as tmp,
+        widget_page(Path(tmp), PAGE) as url,
+    ):
+        yield url
 
 
 def open_page(browser: Any, url: str, errors: list[str]) -> Any:

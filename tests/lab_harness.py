@@ -8,12 +8,15 @@ holds the mechanics, so both start and stop things the same way.
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -160,3 +163,34 @@ def keep_screenshot(page: Any, name: str) -> None:
     """Save the page as test output (test-output/screenshots/NAME.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+#: The page model and the built widget module a widget page loads.
+PAGE_MODEL = Path(__file__).resolve().parent / "browser" / "page_model.js"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def widget_page(root: Path, page_html: str) -> Iterator[str]:
+    """Serve ``page_html`` as ``index.html`` from ``root`` on 127.0.0.1, beside the built
+    widget module (``chart_widget.js``/``.css``) and the page model; yield the page's URL.
+    The page loads the module the way anywidget does, with `PageModel` as its model."""
+    import matih_jupyter.widgets
+
+    static = Path(matih_jupyter.widgets.__file__).parent / "static"
+    for name in ("chart_widget.js", "chart_widget.css"):
+        shutil.copy(static / name, root / name)
+    shutil.copy(PAGE_MODEL, root / PAGE_MODEL.name)
+    (root / "index.html").write_text(page_html, encoding="utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -5,41 +5,24 @@ The same module runs inside JupyterLab in test_live_chart_browser.py."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_harness import keep_screenshot
-
-import matih_jupyter.widgets
+from lab_harness import keep_screenshot, widget_page
 
 pytestmark = pytest.mark.browser
 
-STATIC = Path(matih_jupyter.widgets.__file__).parent / "static"
 PAGE = Path(__file__).parent / "chart_page" / "index.html"
 T0 = 1_767_225_600_000.0  # a wall time in ms
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("chart-page")
-    for name in ("chart_widget.js", "chart_widget.css"):
-        shutil.copy(STATIC / name, root / name)
-    shutil.copy(PAGE, root / "index.html")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    finally:
-        server.shutdown()
+    with widget_page(tmp_path_factory.mktemp("chart-page"), PAGE.read_text()) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,27 +6,21 @@ followed by ``save_changes()``, which is how it arrives in the kernel."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import itertools
 import random
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from lab_harness import keep_screenshot
+from lab_harness import keep_screenshot, widget_page
 
-import matih_jupyter.widgets
 from matih_jupyter.widgets.runs_chart import default_axes, rank_params, runs_table
 
 pytestmark = pytest.mark.browser
 
-STATIC = Path(matih_jupyter.widgets.__file__).parent / "static"
 PAGE = Path(__file__).parent / "runs_page" / "index.html"
 N = 1000
 SELECTED_RGB = (0xF2, 0x8E, 0x2B)  # the palette's second colour: selected runs
@@ -67,18 +61,8 @@ STATE = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("runs-page")
-    for name in ("chart_widget.js", "chart_widget.css"):
-        shutil.copy(STATIC / name, root / name)
-    shutil.copy(PAGE, root / "index.html")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    finally:
-        server.shutdown()
+    with widget_page(tmp_path_factory.mktemp("runs-page"), PAGE.read_text()) as url:
+        yield url
 
 
 @pytest.fixture
