@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 from matih_jupyter import RunConfig
 
 from .conftest import TENANT
-from .test_widgets_browser import open_notebook, run_cell, shot, unique, wait_done
+from .notebook_driver import open_notebook, run_cell, unique, wait_done
+from .test_widgets_browser import shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -15,10 +15,9 @@ import json
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,21 @@ from lab_harness import NO_NEWS, jupyterlab, keep_screenshot
 from playwright.sync_api import expect
 
 from .conftest import TENANT, TOKEN
+from .notebook_driver import (
+    cell,
+    eventually,
+    open_in_lab,
+    open_in_notebook7,
+    run_cell,
+    unique,
+    wait_done,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-DONE = re.compile(r"\[\d+\]")
-STARTED = re.compile(r"\[(\*|\d+)\]")
-CELLS = ".jp-NotebookPanel .jp-Notebook .jp-Cell"
 #: What JupyterLab's widget renderer writes when the output's widget model is gone.
 MODEL_NOT_FOUND = "Error displaying widget: model not found"
 #: Distinctive credentials for the kernel's environment; no saved byte may hold them.
@@ -47,21 +53,6 @@ SECRETS = {
 SAVE_WIDGET_STATE = {"@jupyter-widgets/jupyterlab-manager/plugin": {"saveState": True}}
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
-
-
 def live_cell(experiment: str, steps: int) -> str:
     """A `%%matih_run --live` cell logging ``steps`` points of one metric, 50 ms apart."""
     return (
@@ -71,62 +62,6 @@ def live_cell(experiment: str, steps: int) -> str:
         "    run.log_metric('loss', 1.0 / (step + 1), step=step)\n"
         "    time.sleep(0.05)\n"
     )
-
-
-def write_notebook(folder: Path, cells: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = folder / "notebooks" / (unique("live-nb") + ".ipynb")
-    nbformat.write(nb, path)
-    return path
-
-
-def open_in_lab(page: Any, base: str, name: str, *, idle: bool = True) -> None:
-    """Open a notebook in JupyterLab (a fresh workspace) and, if ``idle``, wait for its
-    kernel to be idle."""
-    workspace = "ws-" + uuid.uuid4().hex[:8]
-    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?token={TOKEN}&reset")
-    page.wait_for_selector(CELLS, timeout=60_000)
-    if idle:
-        status = page.get_by_role("button", name=re.compile(r"\| Idle"))
-        expect(status).to_be_visible(timeout=60_000)
-
-
-def open_in_notebook7(page: Any, base: str, name: str) -> None:
-    """Open a notebook in Notebook 7 and wait for its kernel to be idle."""
-    page.goto(f"{base}/notebooks/{name}?token={TOKEN}")
-    page.wait_for_selector(CELLS, timeout=60_000)
-    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]")
-    expect(idle).to_have_count(1, timeout=60_000)
-
-
-def cell(page: Any, index: int) -> Any:
-    return page.locator(CELLS).nth(index)
-
-
-def run_cell(page: Any, index: int) -> Any:
-    """Run one cell; a run right after opening is sometimes dropped, so retry until the
-    prompt shows it started."""
-    target = cell(page, index)
-    prompt = target.locator(".jp-InputArea-prompt")
-    for _ in range(5):
-        target.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Control+Enter")
-        try:
-            expect(prompt).to_have_text(STARTED, timeout=4_000)
-            return target
-        except AssertionError:
-            continue
-    pytest.fail(f"cell {index} never started")
-
-
-def wait_done(target: Any, timeout: float = 60.0) -> None:
-    expect(target.locator(".jp-InputArea-prompt")).to_have_text(DONE, timeout=timeout * 1000)
 
 
 def run_live_cell(page: Any, index: int) -> Any:

@@ -8,90 +8,25 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from playwright.sync_api import expect
 
 from matih_jupyter import RunConfig
 
-from .conftest import SCREENSHOTS, TENANT, TOKEN
+from .conftest import SCREENSHOTS, TENANT
+from .notebook_driver import eventually, open_notebook, run_cell, unique, wait_done
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 XSS = "<img src=x onerror=alert(1)>"
-DONE = re.compile(r"\[\d+\]")
-STARTED = re.compile(r"\[(\*|\d+)\]")
 
 
 def shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"widgets-{name}.png"), full_page=True)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
-
-
-def open_notebook(page: Any, lab: str, folder: Path, cells: list[str]) -> Path:
-    """Write a notebook of code cells, open it in JupyterLab and wait for an idle kernel."""
-    name = unique("widgets") + ".ipynb"
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = folder / "notebooks" / name
-    nbformat.write(nb, path)
-    workspace = "ws-" + uuid.uuid4().hex[:8]
-    page.goto(f"{lab}/lab/workspaces/{workspace}/tree/{name}?token={TOKEN}&reset")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    idle = page.get_by_role("button", name=re.compile(r"\| Idle"))
-    expect(idle).to_be_visible(timeout=60_000)
-    return path
-
-
-def cell(page: Any, index: int) -> Any:
-    return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
-
-
-def run_cell(page: Any, index: int) -> Any:
-    """Run one cell; a run right after opening is sometimes dropped, so retry until the
-    prompt shows it started."""
-    target = cell(page, index)
-    prompt = target.locator(".jp-InputArea-prompt")
-    for _ in range(5):
-        target.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Control+Enter")
-        try:
-            expect(prompt).to_have_text(STARTED, timeout=4_000)
-            return target
-        except AssertionError:
-            continue
-    pytest.fail(f"cell {index} never started")
-
-
-def wait_done(target: Any, timeout: float = 60.0) -> None:
-    expect(target.locator(".jp-InputArea-prompt")).to_have_text(DONE, timeout=timeout * 1000)
 
 
 def test_live_chart_draws_while_the_cell_runs_and_leaves_the_final_png(
