@@ -117,11 +117,13 @@ class MetricChart(anywidget.AnyWidget):
     ) -> None:
         """Queue a curve's points anew (a point arrived in the middle of it)."""
         key = (run, run_label, metric)
-        curve = _Curve()
-        curve.extend(steps, values, times)
+        kept, queued = _Curve(), _Curve()
+        kept.extend(steps, values, times)
+        queued.extend(steps, values, times)
         with self._lock:
-            self.curves[key] = curve
-            self._pending[key] = _Queued(curve, replace=True)
+            # Two curves: points appended before the next flush extend each once.
+            self.curves[key] = kept
+            self._pending[key] = _Queued(queued, replace=True)
 
     def flush(self) -> int:
         """Send the points queued since the last flush, in one message; returns how many."""
@@ -129,10 +131,6 @@ class MetricChart(anywidget.AnyWidget):
             pending, self._pending = self._pending, {}
             columns = {k: (q.curve.arrays(), q.replace) for k, q in pending.items()}
         return self._send_points(columns) if columns else 0
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._pending)
 
     def point_count(self) -> int:
         return sum(len(c.steps) for c in self.curves.values())

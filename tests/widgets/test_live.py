@@ -262,3 +262,17 @@ def test_a_metric_the_run_never_logged_is_named_in_the_chart(tracker, exp_name):
     plot.finish()
     assert plot.chart.error == ("Run 'train' logged no 'val_auc'; its metrics: acc, loss.")
     assert [k for k in plot.history] == ["loss"]
+
+
+def test_points_appended_after_a_replace_are_sent_and_kept_once():
+    from matih_jupyter.widgets.chart_widget import MetricChart
+
+    chart = MetricChart()
+    chart.replace("r", "run", "loss", [0, 1], [1.0, 0.5], [10, 20])
+    chart.append("r", "run", "loss", [2], [0.25], [30])
+    sent = []
+    chart.send = lambda content, buffers=None: sent.append((content, buffers))
+    chart.flush()
+    (series,) = sent[0][0]["series"]
+    assert series["replace"] and series["n"] == 3
+    assert chart.point_count() == 3
