@@ -8,9 +8,10 @@ import time
 from collections import deque
 from typing import Any
 
+from ..core import END_STATUSES
+
 #: (step, wall time in ms, value): one point of one metric.
 Point = tuple[int, int, float]
-_TERMINAL = {"FINISHED", "FAILED", "KILLED"}
 # Histories are re-read at least this often even when latest values look unchanged
 # (a metric logged with the same value at a new step changes nothing in `get_run`).
 _FORCE_REFRESH_S = 2.0
@@ -42,7 +43,7 @@ class PolledRun:
 
     @property
     def ended(self) -> bool:
-        return self.status in _TERMINAL
+        return self.status in END_STATUSES
 
     def poll(self, force: bool = False) -> dict[str, Update]:
         """What changed since the last poll, per metric."""
