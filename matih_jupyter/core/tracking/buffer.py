@@ -79,6 +79,10 @@ class BatchWriter:
         self.params: deque[KVItem] = deque()
         self.tags: deque[KVItem] = deque()
         self._send_lock = threading.Lock()
+        # Callers (flush, a live view) waiting for the send lock: the writer thread steps
+        # aside for them, as a Lock would let it take the lock back again and again.
+        self._callers_waiting = 0
+        self._count_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
         self._stop_after_drain = False
@@ -90,11 +94,48 @@ class BatchWriter:
         self.points_sent = 0
         #: Called on the writer's thread with each batch of metric points MLflow accepted.
         self.listeners: list[Callable[[list[MetricItem]], None]] = []
+        #: Inboxes that receive each metric point as it is queued (see `MetricTap`).
+        #: Replaced, never changed in place, so the caller's thread can iterate it unlocked.
+        self.taps: tuple[deque[MetricItem], ...] = ()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         if start:
             self._thread.start()
 
     # -- caller side -------------------------------------------------------------------
+
+    def put_metric(self, item: MetricItem) -> None:
+        """Queue one metric point: the training loop's hot path."""
+        # Queue first, then taps: a tap opened meanwhile then finds the point in one of
+        # the two (see `MetricTap.open`).
+        self.metrics.append(item)
+        for tap in self.taps:
+            tap.append(item)
+        if len(self.metrics) >= MAX_METRICS:
+            self._wake.set()
+
+    def put_metrics(self, items: list[MetricItem]) -> None:
+        """Queue several metric points, in order."""
+        self.metrics.extend(items)
+        for tap in self.taps:
+            tap.extend(items)
+        if len(self.metrics) >= MAX_METRICS:
+            self._wake.set()
+
+    @contextlib.contextmanager
+    def sends_held(self) -> Iterator[None]:
+        """Nothing moves from the queue to MLflow inside this block (the writer and any
+        flush wait), so a reader sees each point either stored or queued."""
+        with self._count_lock:
+            self._callers_waiting += 1
+        try:
+            self._send_lock.acquire()
+        finally:
+            with self._count_lock:
+                self._callers_waiting -= 1
+        try:
+            yield
+        finally:
+            self._send_lock.release()
 
     @property
     def failed(self) -> bool:
@@ -141,7 +182,7 @@ class BatchWriter:
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.2
         while True:
-            with self._send_lock:
+            with self.sends_held():
                 try:
                     self._drain()
                     break
@@ -174,7 +215,7 @@ class BatchWriter:
         writer thread keeps trying and ends the run in MLflow once it answers."""
         if self.spool is None:
             raise RuntimeError("no spool")
-        with self._send_lock:
+        with self.sends_held():
             self._spill()
             self.spool.append({"end": status, "end_time": end_time})
         self._stop_after_drain = True
@@ -212,7 +253,8 @@ class BatchWriter:
             if not self.queued and not (self.spool is not None and self.spool.has_data):
                 continue
             # Never hold the lock across a wait, so a caller's flush can always get in.
-            if not self._send_lock.acquire(timeout=0.05):
+            if self._callers_waiting or not self._send_lock.acquire(timeout=0.05):
+                time.sleep(0.001)
                 continue
             try:
                 self._drain()
@@ -237,17 +279,25 @@ class BatchWriter:
                 self._on_tick()
 
     def _drain(self) -> None:
-        """Replay the spool, then send batches until the queues are empty. The caller
-        holds ``_send_lock``."""
+        """Replay the spool, then send what was queued when the drain began. The caller
+        holds ``_send_lock``.
+
+        Items queued meanwhile wait for the next drain: a loop that logs faster than
+        MLflow stores must not keep the lock forever from a flush or a live view."""
         if self.spool is not None and self.spool.has_data:
             self._replay()
-        while self.queued:
+        left = [len(self.metrics), len(self.params), len(self.tags)]
+        while max(left) > 0 and self.queued:
+            metrics, params, tags = batch = self._take()
             try:
-                self._send_isolating(*self._take())
+                self._send_isolating(*batch)
             except BackendUnavailableError:
                 if self.spool is not None:
                     self._spill()
                 raise
+            # The queues are first in, first out: once as many items of a kind were
+            # taken as were queued at the start, all of those were sent.
+            left = [left[0] - len(metrics), left[1] - len(params), left[2] - len(tags)]
         self._transient = None
 
     def _replay(self) -> None:
