@@ -5,7 +5,6 @@ incrementally (only histories whose latest value moved are read again)."""
 from __future__ import annotations
 
 import time
-from collections import deque
 from typing import Any
 
 from ..core import END_STATUSES
@@ -85,21 +84,19 @@ class PolledRun:
 
 
 class WriterFeed:
-    """New points of a run open in this process, as its writer stores them.
+    """New points of a run open in this process, as the training loop logs them.
 
-    The writer calls the listener on its own thread (or the caller's, inside ``flush``);
-    appending to a deque is all it does there, so the training loop never waits on the
-    plot. Points stored before the feed existed are read once from MLflow; the listener is
-    registered first, so a point stored in between arrives both ways and is kept once.
+    It follows the run's metric tap: a point arrives the moment ``log_metric`` queues it,
+    whatever pace the writer sends to MLflow at, and nothing is read back from MLflow
+    while the run trains. The first poll catches up once: what MLflow stored before the
+    feed existed, and what was queued but not yet stored.
     """
 
     def __init__(self, run: Any, polled: PolledRun) -> None:
         self.run = run
         self.polled = polled
-        self.inbox: deque[tuple[str, float, int, int]] = deque()
-        self._listener = self.inbox.extend
-        run.add_listener(self._listener)
-        self._before: set[tuple[str, Point]] | None = None
+        self._tap = run.metric_tap()
+        self._caught_up = False
 
     @property
     def ended(self) -> bool:
@@ -115,18 +112,24 @@ class WriterFeed:
 
     def poll(self, force: bool = False) -> dict[str, Update]:
         out: dict[str, Update] = {}
-        if self._before is None:
-            out = self.polled.poll(force=True)
-            self._before = {(k, p) for k, u in out.items() for p in u.points}
-        while self.inbox:
-            key, value, ts, step = self.inbox.popleft()
-            point = (int(step), int(ts), float(value))
-            if (key, point) not in self._before:
-                out.setdefault(key, Update([])).points.append(point)
+        if not self._caught_up:
+            if self.run.ended:  # ending flushed: MLflow holds every point
+                out = self.polled.poll(force=True)
+            else:
+                out, queued = self._tap.open(lambda: self.polled.poll(force=True))
+                _add(out, queued)
+            self._caught_up = True
+        _add(out, self._tap.take())
         return out
 
     def close(self) -> None:
-        self.run.remove_listener(self._listener)
+        self._tap.close()
+
+
+def _add(out: dict[str, Update], items: list[tuple[str, float, int, int]]) -> None:
+    """Add logged ``(key, value, timestamp ms, step)`` items to the updates, as points."""
+    for key, value, ts, step in items:
+        out.setdefault(key, Update([])).points.append((int(step), int(ts), float(value)))
 
 
 def _iso_ms(text: str) -> int:

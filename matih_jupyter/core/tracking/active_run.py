@@ -25,6 +25,7 @@ from ..tenancy import MAX_TAG_VALUE_LENGTH, validate_key, validate_param, valida
 from ..values import end_status, metric_value, new_params, now_ms, step_value
 from . import artifact_paths as paths
 from .buffer import BatchWriter, MetricItem
+from .metric_tap import MetricTap
 from .run_tags import TAG_END_REASON, TAG_ERROR_MESSAGE, TAG_ERROR_TYPE, TAG_HEARTBEAT
 from .spool import Spool
 from .system_metrics import SystemMetricsSampler
@@ -150,6 +151,12 @@ class ActiveRun:
         with contextlib.suppress(ValueError):
             self._writer.listeners.remove(listener)
 
+    def metric_tap(self) -> MetricTap:
+        """A tap on this run's metric points as they are logged, before MLflow stores
+        them: what a live chart follows, so it keeps the training loop's pace. Open it
+        with `MetricTap.open` and close it when done."""
+        return MetricTap(self._writer)
+
     def __repr__(self) -> str:
         state = self.status if self._ended else "RUNNING"
         return f"<ActiveRun {self.run_name!r} {self.run_id} tenant={self.tenant_id} {state}>"
@@ -180,9 +187,7 @@ class ActiveRun:
             step = 0
         elif type(step) is not int:
             step = step_value(step)
-        self._writer.metrics.append((key, value, timestamp or time.time_ns() // 1_000_000, step))
-        if len(self._writer.metrics) >= 1000:
-            self._writer.wake()
+        self._writer.put_metric((key, value, timestamp or time.time_ns() // 1_000_000, step))
         return self
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> ActiveRun:
@@ -196,9 +201,7 @@ class ActiveRun:
                 validate_key(key, "metric key")
                 self._keys.add(key)
             items.append((key, metric_value(key, value), ts, step))
-        self._writer.metrics.extend(items)
-        if len(self._writer.metrics) >= 1000:
-            self._writer.wake()
+        self._writer.put_metrics(items)
         return self
 
     def log_param(self, key: str, value: Any) -> ActiveRun:
