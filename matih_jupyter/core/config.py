@@ -69,13 +69,13 @@ class StoreConfig:
 
     def describe(self) -> str:
         """One line for people: which store is in use."""
-        shown = _redact(self.tracking_uri)
+        shown = redact_uri(self.tracking_uri)
         if self.embedded:
             return f"embedded store {shown}"
         return f"MLflow at {shown}"
 
 
-def _redact(uri: str) -> str:
+def redact_uri(uri: str) -> str:
     """Hide a password in a URI before showing it."""
     parsed = urlparse(uri)
     if parsed.password:

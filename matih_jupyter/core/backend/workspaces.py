@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import _redact
+from ..config import redact_uri
 from ..errors import BackendUnavailableError, InvalidInputError, MatihError
 from ..tenancy import validate_tenant_id
 from . import internals
@@ -119,7 +119,7 @@ def _request(
         status = exc.code
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise BackendUnavailableError(
-            f"The MLflow server at {_redact(uri)} did not answer ({_reason(exc)}).",
+            f"The MLflow server at {redact_uri(uri)} did not answer ({_reason(exc)}).",
             hint="Check that the tracking server is running and reachable.",
         ) from None
     try:
@@ -174,7 +174,7 @@ def detect(tracking_uri: str, *, timeout: float = 5.0, refresh: bool = False) ->
                 )
             else:
                 raise BackendUnavailableError(
-                    f"The MLflow server at {_redact(tracking_uri)} answered {status} to "
+                    f"The MLflow server at {redact_uri(tracking_uri)} answered {status} to "
                     "server-info.",
                     hint="Check the server's logs, and the credentials in MLFLOW_TRACKING_*.",
                 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -22,6 +22,9 @@ from .provenance import TAG_HOST, TAG_PID
 from .run_tags import TAG_END_REASON, TAG_HEARTBEAT
 from .spool import Spool, orphaned_spools
 
+if TYPE_CHECKING:
+    from .ownership import Ownership
+
 #: A run whose heartbeat is older than this many seconds counts as orphaned.
 DEFAULT_STALE_AFTER = 120.0
 
@@ -31,6 +34,7 @@ class RecoveryMixin:
     """Recovery methods of `ExperimentTracker`."""
 
     _client: Any
+    _own: Ownership
     _tenant: Callable[[str | None], str]
     bind_tenant: Callable[[str], str]
     list_runs: Callable[..., list[RunResponse]]
@@ -105,15 +109,22 @@ class RecoveryMixin:
     ) -> list[RunResponse]:
         """End every orphaned run as KILLED, tagging why; returns the runs closed."""
         tenant = self._tenant(tenant_id)
-        closed = []
-        for run in self.find_orphan_runs(tenant, experiment_name, stale_after):
-            with translate_errors(f"closing orphaned run {run.id}"):
-                self._client.set_tag(
-                    run.id, TAG_END_REASON, "orphaned: its process stopped without ending it"
-                )
-                self._client.set_terminated(run.id, status="KILLED", end_time=now_ms())
-            closed.append(run)
+        closed = self.find_orphan_runs(tenant, experiment_name, stale_after)
+        for run in closed:
+            self._end_orphan(run.id)
         return closed
+
+    def close_orphan_run(self, run_id: str, tenant_id: str | None = None) -> None:
+        """End one run of the tenant that `find_orphan_runs` found, as KILLED."""
+        self._own.run(run_id, self._tenant(tenant_id))
+        self._end_orphan(run_id)
+
+    def _end_orphan(self, run_id: str) -> None:
+        with translate_errors(f"closing orphaned run {run_id}"):
+            self._client.set_tag(
+                run_id, TAG_END_REASON, "orphaned: its process stopped without ending it"
+            )
+            self._client.set_terminated(run_id, status="KILLED", end_time=now_ms())
 
 
 def _process_gone(run: RunResponse, host: str) -> bool:

@@ -3,6 +3,8 @@ clients, written in validated batches, ended, deleted and restored."""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -13,13 +15,14 @@ from ..config import default_user
 from ..errors import ConflictError, InvalidInputError
 from ..isolation import isolated_methods
 from ..models import RunResponse
-from ..tenancy import validate_key, validate_param, validate_user_tag
+from ..tenancy import TAG_USER, validate_key, validate_param, validate_user_tag
 from ..values import end_status, metric_value, new_params, now_ms, step_value
 from . import live_runs
 from .active_run import ActiveRun
 from .buffer import MetricItem, iter_batches
+from .provenance import TAG_HOST, TAG_PID
 from .run_config import RunConfig
-from .run_tags import run_tags
+from .run_tags import TAG_HEARTBEAT, run_tags
 
 if TYPE_CHECKING:
     from .ownership import Ownership
@@ -63,6 +66,25 @@ class RunsMixin:
         run = self._create(exp_id, cfg, tenant, user, with_process=True)
         interval = cfg.system_metrics_interval if cfg.log_system_metrics else None
         active = ActiveRun(self, run, tenant, user, system_metrics_interval=interval)  # type: ignore[arg-type]
+        self._remember(active)
+        return active
+
+    def resume_run(self, run_id: str, tenant_id: str | None = None) -> ActiveRun:
+        """Reopen the tenant's run for more logging from this process (a resumed sweep):
+        it is RUNNING again, kept alive by this process's heartbeat."""
+        tenant = self._tenant(tenant_id)
+        self._own.run(run_id, tenant)
+        if live_runs.find(run_id, self) is not None:
+            raise ConflictError(f"Run {run_id} is already open in this process.")
+        alive = {TAG_PID: str(os.getpid()), TAG_HOST: socket.gethostname()}
+        alive[TAG_HEARTBEAT] = str(now_ms())
+        with translate_errors(f"reopening run {run_id}"):
+            self._client.update_run(run_id, status="RUNNING")
+            for key, value in alive.items():
+                self._client.set_tag(run_id, key, value)
+            run = self._client.get_run(run_id)
+        user = run.data.tags.get(TAG_USER) or default_user()
+        active = ActiveRun(self, run, tenant, user)  # type: ignore[arg-type]
         self._remember(active)
         return active
 

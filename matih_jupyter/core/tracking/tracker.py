@@ -29,6 +29,7 @@ from .run_artifacts import RunArtifactsMixin
 from .run_queries import RunList, RunQueriesMixin
 from .runs import RunsMixin
 from .spool import orphaned_spools
+from .sweep.api import SweepsMixin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +41,7 @@ HEARTBEAT_INTERVAL = 30.0
 
 @isolated_methods
 class ExperimentTracker(
-    ExperimentsMixin, RunsMixin, RunQueriesMixin, RunArtifactsMixin, RecoveryMixin
+    ExperimentsMixin, RunsMixin, RunQueriesMixin, RunArtifactsMixin, RecoveryMixin, SweepsMixin
 ):
     """Tenant-scoped experiment tracking on MLflow.
 

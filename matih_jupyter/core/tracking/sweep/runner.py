@@ -1,0 +1,249 @@
+"""A sweep: an Optuna study whose trials run as child runs of one parent run.
+
+The study is stored beside the runs, named for the tenant, the experiment and the
+sweep, so running the same sweep again continues it: finished trials stay, trials a
+dead process left RUNNING are closed, and the sweep goes on until it has ``n_trials``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ...errors import InvalidInputError
+from ...tenancy import validate_key
+from ..run_config import RunConfig
+from .result import SweepResult
+from .storage import open_storage, storage_url
+from .trial_run import (
+    ATTR_RUN_ID,
+    TAG_STUDY,
+    TAG_SWEEP,
+    TrialOutcome,
+    TrialSpec,
+    run_trial,
+)
+
+DIRECTIONS = ("minimize", "maximize")
+TAG_ROLE = "matih.sweep.role"
+TAG_BEST_RUN = "matih.sweep.best_run_id"
+TAG_BEST_TRIAL = "matih.sweep.best_trial"
+TAG_BEST_VALUE = "matih.sweep.best_value"
+TAG_BEST_PARAMS = "matih.sweep.best_params"
+#: The study's user attribute that names the sweep's parent run.
+ATTR_PARENT = "matih.parent_run_id"
+
+
+def check_sweep_args(
+    objective: Any, n_trials: int, direction: str, metric: str, sweep_name: str, n_jobs: int
+) -> None:
+    """Refuse bad arguments before anything is written."""
+    if not callable(objective):
+        raise InvalidInputError("objective", "it is not callable.", hint="Pass objective(trial).")
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials <= 0:
+        raise InvalidInputError("n_trials", f"{n_trials!r} is not a positive whole number.")
+    if direction not in DIRECTIONS:
+        raise InvalidInputError(
+            "direction", f"{direction!r} is not one of: {', '.join(DIRECTIONS)}."
+        )
+    validate_key(metric, "metric")
+    validate_key(sweep_name, "sweep_name")
+    if "/" in sweep_name:
+        raise InvalidInputError(
+            "sweep_name",
+            f"{sweep_name!r} contains '/'.",
+            hint="A sweep is named within its experiment; the tenant comes from run_config.",
+        )
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise InvalidInputError("n_jobs", f"{n_jobs!r} is not a positive whole number.")
+
+
+class SweepRunner:
+    """Runs one sweep to ``n_trials`` trials (or ``timeout`` seconds, or an interrupt)."""
+
+    def __init__(
+        self,
+        tracker: Any,
+        objective: Callable[[Any], Any],
+        *,
+        experiment_name: str,
+        run_config: RunConfig | None,
+        n_trials: int,
+        direction: str,
+        metric: str,
+        sampler: Any,
+        pruner: Any,
+        timeout: float | None,
+        n_jobs: int,
+        sweep_name: str,
+        storage: str | None,
+    ) -> None:
+        check_sweep_args(objective, n_trials, direction, metric, sweep_name, n_jobs)
+        if timeout is not None and not timeout > 0:
+            raise InvalidInputError("timeout", f"{timeout!r} is not a positive number of seconds.")
+        self.tracker = tracker
+        self.cfg = run_config or RunConfig()
+        self.tenant = tracker.resolve_tenant(self.cfg.tenant_id)
+        self.n_trials, self.timeout, self.n_jobs = n_trials, timeout, n_jobs
+        self.direction, self.metric, self.name = direction, metric, sweep_name
+        self._storage_url = storage_url(tracker.tracking_uri, storage)
+        self._experiment_name = experiment_name
+        self._objective = objective
+        self._optuna_args = {"sampler": sampler, "pruner": pruner}
+        self._outcomes: list[TrialOutcome] = []
+        self._lock = threading.Lock()
+
+    def run(self) -> SweepResult:
+        exp_id = self.tracker.get_or_create_experiment(
+            self._experiment_name, self.tenant, user_id=self.cfg.user_id, job_id=self.cfg.job_id
+        )
+        study_name = f"{self.tenant}/{exp_id}/{self.name}"
+        study = self._study(study_name)
+        parent = self._parent(study, exp_id, study_name)
+        spec = TrialSpec(
+            self.tracker, exp_id, parent.run_id, self.tenant, self.cfg.user_id, self.name,
+            study_name, self.metric, self._objective,
+        )  # fmt: skip
+        self._close_dead_trials(study)
+        try:
+            self._run_trials(spec, study, parent)
+        except BaseException as exc:
+            self._update_best(study, parent)
+            interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
+            parent.end(
+                "KILLED" if interrupted else "FAILED",
+                error=None if interrupted else exc,
+                reason="interrupted" if interrupted else None,
+            )
+            raise
+        self._update_best(study, parent)
+        parent.end("FINISHED")
+        return self._result(study, parent.run_id)
+
+    # -- the study and its parent run --------------------------------------------------
+
+    def _study(self, study_name: str) -> Any:
+        import optuna
+
+        storage = open_storage(self._storage_url)
+        study = optuna.create_study(
+            storage=storage,
+            study_name=study_name,
+            direction=self.direction,  # type: ignore[arg-type]
+            load_if_exists=True,
+            **self._optuna_args,
+        )
+        if study.direction.name.lower() != self.direction:
+            raise InvalidInputError(
+                "direction",
+                f"sweep {self.name!r} was started with direction "
+                f"{study.direction.name.lower()!r}, not {self.direction!r}.",
+                hint="Keep the direction, or give the new search another sweep_name.",
+            )
+        return study
+
+    def _parent(self, study: Any, exp_id: str, study_name: str) -> Any:
+        """The sweep's run: reopened when the sweep ran before, else started."""
+        parent_id = study.user_attrs.get(ATTR_PARENT)
+        if parent_id:
+            return self.tracker.resume_run(parent_id, self.tenant)
+        cfg = RunConfig(
+            run_name=self.name,
+            tenant_id=self.tenant,
+            user_id=self.cfg.user_id,
+            job_id=self.cfg.job_id,
+            tags=dict(self.cfg.tags),
+            description=self.cfg.description,
+            notebook_path=self.cfg.notebook_path,
+        )
+        parent = self.tracker.start_run(run_config=cfg, experiment_id=exp_id)
+        parent._system_tags(
+            {TAG_SWEEP: self.name, TAG_STUDY: study_name, TAG_ROLE: "parent"}
+            | {"matih.sweep.metric": self.metric, "matih.sweep.direction": self.direction}
+        )
+        parent.flush()
+        study.set_user_attr(ATTR_PARENT, parent.run_id)
+        return parent
+
+    def _close_dead_trials(self, study: Any) -> None:
+        """Trials left RUNNING by a process that died: their runs end KILLED (the
+        tracker's orphan rule: pid gone on this host, or heartbeat stale) and Optuna
+        counts them failed, so they are neither lost nor run twice."""
+        import optuna
+
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if not running:
+            return
+        orphans = {r.id for r in self.tracker.find_orphan_runs(self.tenant, self._experiment_name)}
+        for trial in running:
+            run_id = trial.user_attrs.get(ATTR_RUN_ID)
+            if run_id in orphans:
+                self.tracker.close_orphan_run(run_id, self.tenant)
+                study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+
+    # -- trials ------------------------------------------------------------------------
+
+    def _run_trials(self, spec: TrialSpec, study: Any, parent: Any) -> None:
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+
+        def worker() -> None:
+            while self._wants_more(study, deadline):
+                outcome = run_trial(spec, study, study.ask())
+                with self._lock:
+                    self._outcomes.append(outcome)
+                    self._update_best(study, parent, outcome)
+
+        if self.n_jobs == 1:
+            worker()
+            return
+        with ThreadPoolExecutor(self.n_jobs, thread_name_prefix="matih-sweep") as pool:
+            for future in [pool.submit(worker) for _ in range(self.n_jobs)]:
+                future.result()
+
+    def _wants_more(self, study: Any, deadline: float | None) -> bool:
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        return len(study.get_trials(deepcopy=False)) < self.n_trials
+
+    def _update_best(self, study: Any, parent: Any, outcome: TrialOutcome | None = None) -> None:
+        """The parent's best-so-far curve (one point per trial) and its best-trial tags."""
+        best = _best_trial(study)
+        if best is None:
+            return
+        if outcome is not None:
+            parent.log_metric(self.metric, best.value, step=outcome.number)
+        parent._system_tags(
+            {
+                TAG_BEST_RUN: best.user_attrs.get(ATTR_RUN_ID, ""),
+                TAG_BEST_TRIAL: str(best.number),
+                TAG_BEST_VALUE: repr(best.value),
+                TAG_BEST_PARAMS: json.dumps(best.params, default=str)[:5000],
+            }
+        )
+
+    def _result(self, study: Any, parent_run_id: str) -> SweepResult:
+        best = _best_trial(study)
+        return SweepResult(
+            name=self.name,
+            tenant_id=self.tenant,
+            metric=self.metric,
+            parent_run_id=parent_run_id,
+            best_run_id=best.user_attrs.get(ATTR_RUN_ID) if best else None,
+            best_value=best.value if best else None,
+            best_params=dict(best.params) if best else {},
+            best_trial=best.number if best else None,
+            study=study,
+            trials=list(self._outcomes),
+        )
+
+
+def _best_trial(study: Any) -> Any:
+    """The best complete trial, or None (Optuna raises when there is none)."""
+    try:
+        return study.best_trial
+    except ValueError:
+        return None

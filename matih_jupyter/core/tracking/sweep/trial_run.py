@@ -1,0 +1,143 @@
+"""One trial of a sweep as one child run: run the objective, tell Optuna how it ended,
+log the trial's params and values, and end the run in the state that matches."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import InvalidInputError
+from ..run_config import RunConfig
+
+TAG_SWEEP = "matih.sweep.name"
+TAG_STUDY = "matih.sweep.study"
+TAG_TRIAL = "matih.sweep.trial"
+TAG_TRIAL_STATE = "matih.sweep.trial_state"
+#: The trial's Optuna user attribute that names its run.
+ATTR_RUN_ID = "matih.run_id"
+
+# Optuna's trial states, as the run states they become.
+RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+
+
+class ObjectiveError(InvalidInputError):
+    """The objective broke its contract (returned no number, never reported the metric):
+    every trial would fail the same way, so the sweep stops."""
+
+
+@dataclass
+class TrialSpec:
+    """What every trial of one sweep shares."""
+
+    tracker: Any
+    experiment_id: str
+    parent_run_id: str
+    tenant: str
+    user: str | None
+    sweep_name: str
+    study_name: str
+    metric: str
+    objective: Callable[[Any], Any]
+
+
+@dataclass
+class TrialOutcome:
+    number: int
+    run_id: str
+    state: str  # COMPLETE, PRUNED or FAIL
+    value: float | None
+    params: dict[str, Any]
+
+
+def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
+    """Run one asked trial to its end. A failing objective fails the trial only (the
+    sweep goes on); an interrupt ends it KILLED and is raised again."""
+    import optuna
+
+    run = spec.tracker.start_run(
+        run_config=_child_config(spec, trial.number), experiment_id=spec.experiment_id
+    )
+    run._system_tags(
+        {TAG_SWEEP: spec.sweep_name, TAG_STUDY: spec.study_name, TAG_TRIAL: str(trial.number)}
+    )
+    run.flush()  # a trial whose process dies must still say which trial it was
+    trial.set_user_attr(ATTR_RUN_ID, run.run_id)
+    try:
+        # The objective's own logging goes to this run: it is tracker.active_run().
+        value = _objective_value(spec, run, spec.objective(trial))
+    except optuna.TrialPruned:
+        return _close(spec, study, trial, run, "PRUNED")
+    except (KeyboardInterrupt, SystemExit, ObjectiveError) as exc:
+        _close(spec, study, trial, run, "FAIL", error=exc)
+        raise
+    except Exception as exc:
+        return _close(spec, study, trial, run, "FAIL", error=exc)
+    if math.isnan(value):
+        return _close(spec, study, trial, run, "FAIL", error=ValueError("objective returned NaN"))
+    return _close(spec, study, trial, run, "COMPLETE", value=value)
+
+
+def _child_config(spec: TrialSpec, number: int) -> RunConfig:
+    return RunConfig(
+        run_name=f"{spec.sweep_name}-trial-{number}",
+        tenant_id=spec.tenant,
+        user_id=spec.user,
+        parent_run_id=spec.parent_run_id,
+    )
+
+
+def _objective_value(spec: TrialSpec, run: Any, returned: Any) -> float:
+    """The number the objective returned, or (returning None) the last value of the
+    sweep's metric it logged to its run."""
+    if returned is None:
+        run.flush()
+        logged = spec.tracker.get_run(run.run_id, spec.tenant, include_artifacts=False)
+        if spec.metric not in logged.metrics:
+            raise ObjectiveError(
+                "metric",
+                f"the objective returned nothing and never logged {spec.metric!r}.",
+                hint=f"Return the trial's value, or log {spec.metric!r} to "
+                "tracker.active_run() inside the objective.",
+            )
+        return float(logged.metrics[spec.metric])
+    if isinstance(returned, bool) or not isinstance(returned, int | float):
+        raise ObjectiveError(
+            "objective",
+            f"it returned {type(returned).__name__} {returned!r:.60}, not a number.",
+            hint=f"Return the value of {spec.metric!r} as a float.",
+        )
+    return float(returned)
+
+
+def _close(
+    spec: TrialSpec,
+    study: Any,
+    trial: Any,
+    run: Any,
+    state: str,
+    *,
+    value: float | None = None,
+    error: BaseException | None = None,
+) -> TrialOutcome:
+    """Tell Optuna, then write what the trial produced to its run and end it."""
+    import optuna
+
+    frozen = study.tell(
+        trial, value if state == "COMPLETE" else None, state=optuna.trial.TrialState[state]
+    )
+    steps = frozen.intermediate_values
+    run.log_params(frozen.params)
+    for step, reported in sorted(steps.items()):
+        run.log_metric(spec.metric, reported, step=step)
+    if value is not None:
+        run.log_metric(spec.metric, value, step=max(steps, default=-1) + 1)
+    run._system_tags({TAG_TRIAL_STATE: state})
+    interrupted = isinstance(error, KeyboardInterrupt | SystemExit)
+    status = "KILLED" if interrupted else RUN_STATUS[state]
+    reason = "interrupted" if interrupted else None
+    if state == "PRUNED":
+        reason = f"pruned after step {max(steps, default=0)}"
+    run.end(status, error=None if interrupted else error, reason=reason)
+    return TrialOutcome(frozen.number, run.run_id, state, value, dict(frozen.params))
