@@ -25,11 +25,13 @@ _ATTR = "_matih_magics"
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics on ``ipython`` (called by ``%load_ext matih_jupyter``)."""
     from .magics import MatihMagics
+    from .sweep_magic import SweepMagics
 
     if getattr(ipython, _ATTR, None) is not None:
         return
     magics = MatihMagics(ipython)
     ipython.register_magics(magics)
+    ipython.register_magics(SweepMagics(ipython, magics.session))
     ipython.events.register("post_run_cell", magics.post_run_cell)
     setattr(ipython, _ATTR, magics)
 
@@ -46,8 +48,11 @@ def unload_ipython_extension(ipython: Any) -> None:
     with contextlib.suppress(ValueError):  # already unregistered by hand
         ipython.events.unregister("post_run_cell", magics.post_run_cell)
     magics.session.close_all("KILLED", "the matih_jupyter extension was unloaded")
+    from .sweep_magic import SweepMagics
+
     registry = ipython.magics_manager.magics
-    for kind, names in magics.magics.items():
-        for name in names:
-            registry[kind].pop(name, None)
+    for owner in (magics, SweepMagics):
+        for kind, names in owner.magics.items():
+            for name in names:
+                registry[kind].pop(name, None)
     drop_session(ipython)

@@ -493,15 +493,14 @@ class MatihMagics(Magics):
         args = parser.parse_args(split_log_line(line))
         if args.params and args.tags:
             raise UsageError("Choose one of --params and --tags.")
-        opened = self.session.current
-        if opened is None:
+        run = self.session.log_target()
+        if run is None:
             raise UsageError(
                 "No run is open to log to.\n"
                 "Start one with %matih_run start [EXPERIMENT], or log inside a %%matih_run cell."
             )
         pairs = [split_assignment(token) for token in args.assignments]
         values = {key: self._evaluate(expr, key) for key, expr in pairs}
-        run = opened.run
         if args.params:
             run.log_params(values)
         elif args.tags:

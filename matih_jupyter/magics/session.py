@@ -202,6 +202,15 @@ class MagicSession:
         """The innermost open run (a cell's run inside its cell)."""
         return self.runs[-1] if self.runs else None
 
+    def log_target(self) -> ActiveRun | None:
+        """The run ``%matih_log`` writes to: the innermost run open on this thread (a
+        sweep's trial inside ``%%matih_sweep``), else the session's open run."""
+        tracker = self.tracker_if_built
+        active = tracker.active_run() if tracker is not None else None
+        if active is not None:
+            return active
+        return self.current.run if self.current is not None else None
+
     def start_run(
         self,
         experiment: str | None,

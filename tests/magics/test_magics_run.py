@@ -33,6 +33,7 @@ def test_load_ext_registers_every_magic_without_importing_mlflow(shell):
     ):
         assert magic in names["line"], magic
     assert "matih_run" in names["cell"]
+    assert "matih_sweep" in names["cell"]
 
 
 def test_cell_run_finishes_with_metrics_source_and_provenance(shell, tracker, exp_name, tmp_path):

@@ -98,6 +98,18 @@ class SweepRunner:
         self._lock = threading.Lock()
 
     def run(self) -> SweepResult:
+        import optuna
+
+        # Optuna's own INFO lines (study created or loaded) would fill the notebook cell;
+        # the sweep's runs say the same. Warnings still show.
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            return self._run()
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+
+    def _run(self) -> SweepResult:
         exp_id = self.tracker.get_or_create_experiment(
             self._experiment_name, self.tenant, user_id=self.cfg.user_id, job_id=self.cfg.job_id
         )

@@ -1,0 +1,63 @@
+"""``%%matih_sweep`` in a real IPython shell, on the test's own store."""
+
+from __future__ import annotations
+
+TENANT = "acme-corp"
+
+
+def _children(tracker, parent_id: str):
+    runs = tracker.list_runs(
+        TENANT, None, filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}'"
+    )
+    return sorted(runs, key=lambda r: int(r.tags["matih.sweep.trial"]))
+
+
+def test_a_cell_that_is_the_objective_runs_a_nested_sweep(shell, tracker, exp_name, capsys):
+    cell = (
+        f"%%matih_sweep {exp_name} --trials 4 --metric loss --name grid\n"
+        "x = trial.suggest_float('x', -2, 2)\n"
+        "%matih_log extra=x * 2\n"
+        "(x - 0.5) ** 2\n"
+    )
+    assert shell.run_cell(cell).success
+    result = shell.user_ns["sweep"]
+    out = capsys.readouterr().out
+    assert "Sweep 'grid': 4 trials run (4 complete)." in out
+    assert f"run {result.best_run_id}" in out
+    runs = _children(tracker, result.parent_run_id)
+    assert len(runs) == 4 and {r.status for r in runs} == {"finished"}
+    for run in runs:  # %matih_log inside the cell went to the trial's own run
+        assert run.metrics["extra"] == 2 * float(run.params["x"])
+    assert min(r.metrics["loss"] for r in runs) == result.best_value
+    assert tracker.get_run(result.parent_run_id, TENANT).tags["matih.sweep.name"] == "grid"
+
+
+def test_a_cell_defining_objective_and_a_second_cell_continue_one_sweep(shell, tracker, exp_name):
+    cell = (
+        f"%%matih_sweep {exp_name} --trials {{n}} --metric acc --direction maximize --result s\n"
+        "def objective(trial):\n"
+        "    return 1 - abs(trial.suggest_float('x', 0, 1) - 0.3)\n"
+    )
+    assert shell.run_cell(cell.format(n=2)).success
+    first = shell.user_ns["s"]
+    assert shell.run_cell(cell.format(n=3)).success
+    again = shell.user_ns["s"]
+    assert again.parent_run_id == first.parent_run_id
+    assert len(again.trials) == 1
+    assert len(_children(tracker, again.parent_run_id)) == 3
+
+
+def test_bad_input_is_one_clear_line(shell, exp_name, capsys):
+    result = shell.run_cell(f"%%matih_sweep {exp_name} --trials 2 --metric m --direction up\n1.0\n")
+    assert not result.success
+    err = capsys.readouterr().err
+    assert "direction" in err and "Traceback" not in err
+    result = shell.run_cell(f"%%matih_sweep {exp_name} --trials 2 --metric m\n'abc'\n")
+    assert not result.success
+    err = capsys.readouterr().err
+    assert "not a number" in err and "Traceback" not in err
+
+
+def test_help_explains_the_cell_forms(shell):
+    doc = shell.find_cell_magic("matih_sweep").__doc__
+    assert "objective(trial)" in doc and "--trials" in doc and "continues" in doc
