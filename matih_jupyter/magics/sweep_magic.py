@@ -93,8 +93,35 @@ class SweepMagics(Magics):
                 sweep_name=args.name,
                 timeout=args.timeout,
             )
+        result.registry = self._registry()
+        result.on_registered = self._show_promotion
         self.shell.user_ns[args.result] = result
         print(_summary(result, args.result))
+
+    def _registry(self) -> Any:
+        """The process registry (its hooks gate these registrations too), on the store
+        the session's tracker uses."""
+        from ..core import get_model_registry
+
+        _ = self.session.tracker  # moves the process tracker to the environment's store
+        return get_model_registry()
+
+    def _show_promotion(self, version: Any) -> None:
+        """After ``sweep.register_best(...)``: the promotion widget on the new version."""
+        from IPython.display import display
+
+        from .magics import _widgets
+
+        promotion = _widgets("ModelPromotion", "The promotion widget")
+        session = self.session
+        display(
+            promotion(
+                version.name,
+                registry=self._registry(),
+                tenant_id=session.require_tenant(),
+                user_id=session.user,
+            )
+        )
 
     def _objective(self, cell: str) -> Any:
         """The cell's ``objective``, or the cell body as one (its last expression is the
@@ -129,4 +156,6 @@ def _summary(result: Any, var: str) -> str:
             f"params {result.best_params} (run {result.best_run_id})."
         )
     lines.append(f"The sweep's run: {result.parent_run_id}. The result is in `{var}`.")
+    if result.best_model is not None:
+        lines.append(f"Register the best model with {var}.register_best('MODEL_NAME').")
     return "\n".join(lines)

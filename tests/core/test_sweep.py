@@ -202,3 +202,32 @@ def test_the_same_sweep_name_in_another_tenant_is_another_sweep(tracker, exp_nam
     assert len(globex.trials) == 3  # nothing of acme's study was continued
     assert {r.tags["matih.tenant_id"] for r in children(tracker, globex, "globex")} == {"globex"}
     assert len(children(tracker, acme)) == 2
+
+
+def test_the_best_trials_model_is_registered_into_its_own_run(tracker, exp_name):
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from matih_jupyter import ModelRegistry, NotFoundError
+
+    X, y = make_classification(n_samples=120, n_features=5, random_state=0)
+
+    def fit(trial):
+        model = LogisticRegression(C=trial.suggest_float("C", 1e-3, 10, log=True)).fit(X, y)
+        return model.score(X, y), model
+
+    result = tracker.sweep(
+        fit, exp_name, cfg(), n_trials=3, metric="acc", direction="maximize", sweep_name="lr"
+    )
+    assert result.best_model is not None
+    version = result.register_best("sweep-lr", registry=ModelRegistry(tracker))
+    assert version.run_id == result.best_run_id
+    assert version.metrics["acc"] == pytest.approx(result.best_value)
+
+    no_model = tracker.sweep(
+        lambda t: t.suggest_float("x", 0, 1), exp_name, cfg(), n_trials=1, metric="m"
+    )
+    with pytest.raises(NotFoundError, match="left no model"):
+        no_model.register_best("other", registry=ModelRegistry(tracker))
+    with pytest.raises(InvalidInputError, match="no model registry"):
+        no_model.register_best("other")

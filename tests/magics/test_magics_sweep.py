@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from IPython.utils.capture import capture_output
+
 TENANT = "acme-corp"
 
 
@@ -61,3 +63,31 @@ def test_bad_input_is_one_clear_line(shell, exp_name, capsys):
 def test_help_explains_the_cell_forms(shell):
     doc = shell.find_cell_magic("matih_sweep").__doc__
     assert "objective(trial)" in doc and "--trials" in doc and "continues" in doc
+
+
+def test_register_best_after_the_cell_registers_and_shows_the_promotion_widget(
+    shell, tracker, exp_name, process_registry
+):
+    shell.run_cell(
+        "from sklearn.datasets import make_classification\n"
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "X, y = make_classification(n_samples=100, n_features=4, random_state=0)\n"
+    )
+    cell = (
+        f"%%matih_sweep {exp_name} --trials 3 --metric acc --direction maximize\n"
+        "model = DecisionTreeClassifier(max_depth=trial.suggest_int('depth', 1, 4)).fit(X, y)\n"
+        "model.score(X, y), model\n"
+    )
+    assert shell.run_cell(cell).success
+    with capture_output() as shown:
+        registered = shell.run_cell("version = sweep.register_best('sweep-tree')")
+    assert registered.success, registered.error_in_exec
+    widgets = [
+        o.data for o in shown.outputs if "application/vnd.jupyter.widget-view+json" in o.data
+    ]
+    assert widgets, "the promotion widget was not shown"
+    version = shell.user_ns["version"]
+    sweep = shell.user_ns["sweep"]
+    assert version.run_id == sweep.best_run_id
+    assert version.stage == "development"
+    assert process_registry.get_model(TENANT, "sweep-tree") is not None

@@ -95,6 +95,7 @@ class SweepRunner:
         self._objective = objective
         self._optuna_args = {"sampler": sampler, "pruner": pruner}
         self._outcomes: list[TrialOutcome] = []
+        self._best_model: Any = None
         self._lock = threading.Lock()
 
     def run(self) -> SweepResult:
@@ -208,6 +209,7 @@ class SweepRunner:
                 with self._lock:
                     self._outcomes.append(outcome)
                     self._update_best(study, parent, outcome)
+                    self._keep_best_model(study, outcome)
 
         if self.n_jobs == 1:
             worker()
@@ -215,6 +217,13 @@ class SweepRunner:
         with ThreadPoolExecutor(self.n_jobs, thread_name_prefix="matih-sweep") as pool:
             for future in [pool.submit(worker) for _ in range(self.n_jobs)]:
                 future.result()
+
+    def _keep_best_model(self, study: Any, outcome: TrialOutcome) -> None:
+        """Hold the best trial's model only: the others are let go as trials end."""
+        model, outcome.model = outcome.model, None
+        best = _best_trial(study)
+        if best is not None and best.number == outcome.number:
+            self._best_model = model
 
     def _wants_more(self, study: Any, deadline: float | None) -> bool:
         if deadline is not None and time.monotonic() >= deadline:
@@ -250,7 +259,11 @@ class SweepRunner:
             best_trial=best.number if best else None,
             study=study,
             trials=list(self._outcomes),
+            best_model=self._best_model if best and self._ran(best.number) else None,
         )
+
+    def _ran(self, number: int) -> bool:
+        return any(o.number == number for o in self._outcomes)
 
 
 def _best_trial(study: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import InvalidInputError
@@ -49,6 +49,8 @@ class TrialOutcome:
     state: str  # COMPLETE, PRUNED or FAIL
     value: float | None
     params: dict[str, Any]
+    #: The model the objective returned beside its value (``return value, model``).
+    model: Any = field(default=None, repr=False)
 
 
 def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
@@ -66,7 +68,7 @@ def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
     trial.set_user_attr(ATTR_RUN_ID, run.run_id)
     try:
         # The objective's own logging goes to this run: it is tracker.active_run().
-        value = _objective_value(spec, run, spec.objective(trial))
+        value, model = _value_and_model(spec, run, spec.objective(trial))
     except optuna.TrialPruned:
         return _close(spec, study, trial, run, "PRUNED")
     except (KeyboardInterrupt, SystemExit, ObjectiveError) as exc:
@@ -76,7 +78,9 @@ def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
         return _close(spec, study, trial, run, "FAIL", error=exc)
     if math.isnan(value):
         return _close(spec, study, trial, run, "FAIL", error=ValueError("objective returned NaN"))
-    return _close(spec, study, trial, run, "COMPLETE", value=value)
+    outcome = _close(spec, study, trial, run, "COMPLETE", value=value)
+    outcome.model = model
+    return outcome
 
 
 def _child_config(spec: TrialSpec, number: int) -> RunConfig:
@@ -86,6 +90,13 @@ def _child_config(spec: TrialSpec, number: int) -> RunConfig:
         user_id=spec.user,
         parent_run_id=spec.parent_run_id,
     )
+
+
+def _value_and_model(spec: TrialSpec, run: Any, returned: Any) -> tuple[float, Any]:
+    """The trial's value, and the model when the objective returned ``value, model``."""
+    if isinstance(returned, tuple) and len(returned) == 2:
+        return _objective_value(spec, run, returned[0]), returned[1]
+    return _objective_value(spec, run, returned), None
 
 
 def _objective_value(spec: TrialSpec, run: Any, returned: Any) -> float:
@@ -106,7 +117,7 @@ def _objective_value(spec: TrialSpec, run: Any, returned: Any) -> float:
         raise ObjectiveError(
             "objective",
             f"it returned {type(returned).__name__} {returned!r:.60}, not a number.",
-            hint=f"Return the value of {spec.metric!r} as a float.",
+            hint=f"Return the value of {spec.metric!r} as a float (or value, model).",
         )
     return float(returned)
 
