@@ -29,6 +29,7 @@ NOTEBOOKS = [
     "03_compare_and_promote.ipynb",
     "04_tenants.ipynb",
     "05_reproduce_a_run.ipynb",
+    "06_sweep.ipynb",
 ]
 # The same variables the Makefile unsets, so the outputs do not depend on who refreshes them.
 UNSET = ("MLFLOW_", "MATIH_", "JPY_SESSION_NAME")

@@ -44,6 +44,7 @@ class SweepMagics(Magics):
         "continues that sweep up to --trials.",
     )
     @argument("--timeout", type=float, help="Stop starting trials after this many seconds.")
+    @argument("--seed", type=int, help="Seed of Optuna's sampler (TPE), for a repeatable search.")
     @argument(
         "--result",
         default=DEFAULT_RESULT_VAR,
@@ -92,6 +93,7 @@ class SweepMagics(Magics):
                 direction=args.direction,
                 sweep_name=args.name,
                 timeout=args.timeout,
+                sampler=_sampler(args.seed),
             )
         result.registry = self._registry()
         result.on_registered = self._show_promotion
@@ -142,6 +144,15 @@ class SweepMagics(Magics):
             return eval(tail, namespace) if tail is not None else None
 
         return objective
+
+
+def _sampler(seed: int | None) -> Any:
+    """Optuna's default sampler, seeded when asked (None: Optuna's own default)."""
+    if seed is None:
+        return None
+    import optuna
+
+    return optuna.samplers.TPESampler(seed=seed)
 
 
 def _summary(result: Any, var: str) -> str:

@@ -36,6 +36,9 @@ TAG_BEST_VALUE = "matih.sweep.best_value"
 TAG_BEST_PARAMS = "matih.sweep.best_params"
 #: The study's user attribute that names the sweep's parent run.
 ATTR_PARENT = "matih.parent_run_id"
+#: Per study: the best trial's number and the model it returned, kept across calls in
+#: this process, so a continued sweep can still register a best found earlier.
+_BEST_MODELS: dict[str, tuple[int, Any]] = {}
 
 
 def check_sweep_args(
@@ -95,7 +98,6 @@ class SweepRunner:
         self._objective = objective
         self._optuna_args = {"sampler": sampler, "pruner": pruner}
         self._outcomes: list[TrialOutcome] = []
-        self._best_model: Any = None
         self._lock = threading.Lock()
 
     def run(self) -> SweepResult:
@@ -223,7 +225,7 @@ class SweepRunner:
         model, outcome.model = outcome.model, None
         best = _best_trial(study)
         if best is not None and best.number == outcome.number:
-            self._best_model = model
+            _BEST_MODELS[study.study_name] = (outcome.number, model)
 
     def _wants_more(self, study: Any, deadline: float | None) -> bool:
         if deadline is not None and time.monotonic() >= deadline:
@@ -259,11 +261,14 @@ class SweepRunner:
             best_trial=best.number if best else None,
             study=study,
             trials=list(self._outcomes),
-            best_model=self._best_model if best and self._ran(best.number) else None,
+            best_model=_best_model(study.study_name, best),
         )
 
-    def _ran(self, number: int) -> bool:
-        return any(o.number == number for o in self._outcomes)
+
+def _best_model(study_name: str, best: Any) -> Any:
+    """The model the best trial returned, when it ran in this process."""
+    number, model = _BEST_MODELS.get(study_name, (None, None))
+    return model if best is not None and number == best.number else None
 
 
 def _best_trial(study: Any) -> Any:
