@@ -95,3 +95,29 @@ def run_all(ctx: Any, target: Any, argsets: list[tuple], timeout: float = 240) -
             if p.is_alive():
                 p.kill()
     return out
+
+
+def sweep(url: str, storage: str, tenant: str, index: int, trials: int, barrier, results):
+    """One kernel of a sweep several kernels run at once: same sweep name, same study."""
+
+    def work() -> list[int]:
+        import time
+
+        from matih_jupyter import ExperimentTracker, RunConfig
+
+        tracker = ExperimentTracker(tracking_uri=url)
+        tracker.list_experiments(tenant)
+
+        def objective(trial):
+            x = trial.suggest_float("x", -1, 1)
+            time.sleep(0.05)  # the trials of the kernels overlap
+            return x * x
+
+        barrier.wait()
+        result = tracker.sweep(
+            objective, "shared-sweep", RunConfig(tenant_id=tenant), n_trials=trials,
+            metric="m", sweep_name="parallel", storage=storage,
+        )  # fmt: skip
+        return [t.number for t in result.trials]
+
+    _report(results, index, work)

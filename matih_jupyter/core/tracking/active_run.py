@@ -352,6 +352,17 @@ class ActiveRun:
             raise failure
         return self
 
+    def detach(self, timeout: float | None = 60.0) -> None:
+        """Stop logging to this run from this process, everything written, without ending
+        it: another process goes on with it (a sweep shared by several kernels)."""
+        if self._ended:
+            return
+        if self._sampler is not None:
+            self._sampler.stop()
+        self._writer.close(timeout)
+        self._ended = True
+        self._tracker._forget(self)
+
     def __enter__(self) -> ActiveRun:
         return self
 

@@ -136,7 +136,10 @@ class SweepRunner:
             )
             raise
         self._update_best(study, parent)
-        parent.end("FINISHED")
+        if _others_running(study):
+            parent.detach()  # the last process to finish ends it
+        else:
+            parent.end("FINISHED")
         return self._result(study, parent.run_id)
 
     # -- the study and its parent run --------------------------------------------------
@@ -144,9 +147,9 @@ class SweepRunner:
     def _study(self, study_name: str) -> Any:
         import optuna
 
-        storage = open_storage(self._storage_url)
+        self._storage = open_storage(self._storage_url)
         study = optuna.create_study(
-            storage=storage,
+            storage=self._storage,
             study_name=study_name,
             direction=self.direction,  # type: ignore[arg-type]
             load_if_exists=True,
@@ -162,10 +165,14 @@ class SweepRunner:
         return study
 
     def _parent(self, study: Any, exp_id: str, study_name: str) -> Any:
-        """The sweep's run: reopened when the sweep ran before, else started."""
+        """The sweep's run: reopened when the sweep ran before or runs in another process,
+        else started by the one process that wins the election for it."""
         parent_id = study.user_attrs.get(ATTR_PARENT)
-        if parent_id:
-            return self.tracker.resume_run(parent_id, self.tenant)
+        if not parent_id and _elected(study, self._storage):
+            return self._start_parent(study, exp_id, study_name)
+        return self.tracker.resume_run(parent_id or _await_parent(study), self.tenant)
+
+    def _start_parent(self, study: Any, exp_id: str, study_name: str) -> Any:
         cfg = RunConfig(
             run_name=self.name,
             tenant_id=self.tenant,
@@ -263,6 +270,41 @@ class SweepRunner:
             trials=list(self._outcomes),
             best_model=_best_model(study.study_name, best),
         )
+
+
+def _elected(study: Any, storage: Any) -> bool:
+    """Whether this process starts the sweep's run: the storage lets exactly one process
+    create a study of a given name, so a marker study elects one among racing kernels."""
+    import optuna
+
+    try:
+        optuna.create_study(storage=storage, study_name=f"{study.study_name}#parent")
+    except optuna.exceptions.DuplicatedStudyError:
+        return False
+    return True
+
+
+def _await_parent(study: Any, timeout: float = 60.0) -> str:
+    """The parent run id the elected process records (it starts the run first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        parent_id = study.user_attrs.get(ATTR_PARENT)  # read from the storage each time
+        if parent_id:
+            return str(parent_id)
+        time.sleep(0.2)
+    raise InvalidInputError(
+        "sweep_name",
+        f"sweep {study.study_name!r} has no run yet: the process that started it stopped "
+        "before creating it.",
+        hint="Give the sweep another sweep_name.",
+    )
+
+
+def _others_running(study: Any) -> bool:
+    """Whether trials of another process still run (this one's have all ended)."""
+    import optuna
+
+    return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)))
 
 
 def _best_model(study_name: str, best: Any) -> Any:
