@@ -119,3 +119,23 @@ def test_a_module_level_pandas_import_would_be_caught() -> None:
     tree = ast.parse("import pandas as pd\nif TYPE_CHECKING:\n    import numpy\n")
     names = [n for node in _module_level_imports(tree) for n in _imported(node)]
     assert names == ["pandas"]
+
+
+def test_the_core_imports_optuna_only_in_the_sweep_package_and_only_when_sweeping() -> None:
+    """Optuna is an extra: importing matih_jupyter must not need it."""
+    sweep = CORE / "tracking" / "sweep"
+    anywhere = [
+        str(path.relative_to(CORE))
+        for path in _modules(CORE)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(name.split(".")[0] == "optuna" for name in _imported(node))
+        and sweep not in path.parents
+    ]
+    eager = [
+        str(path.relative_to(CORE))
+        for path in _modules(sweep)
+        for node in _module_level_imports(ast.parse(path.read_text()))
+        if any(name.split(".")[0] == "optuna" for name in _imported(node))
+    ]
+    assert anywhere == [] and eager == []
