@@ -54,6 +54,20 @@ export interface IRun {
   parent_run_id?: string | null;
   artifact_uri?: string | null;
   lifecycle_stage?: string;
+  /** In runs listings: set on a sweep's parent run, null on other runs. */
+  sweep?: ISweepSummary | null;
+}
+
+/** SweepSummary */
+export interface ISweepSummary {
+  name: string | null;
+  metric: string | null;
+  direction: 'minimize' | 'maximize' | null;
+  /** Child runs (trials), as `listRuns(..., { parent })` lists them. */
+  children: number;
+  best_run_id: string | null;
+  best_trial: number | null;
+  best_value: number | null;
 }
 
 /** GET /experiments/{experiment_id}/runs */
@@ -216,6 +230,8 @@ export class MatihClient {
       orderBy?: string[];
       maxResults?: number;
       pageToken?: string;
+      /** Only this run's children (a sweep's trials); else the top level, without trials. */
+      parent?: string;
     } = {}
   ): Promise<IRunList> {
     return this.request('GET', ['experiments', experimentId, 'runs'], {
@@ -223,7 +239,8 @@ export class MatihClient {
         filter: options.filter,
         order_by: options.orderBy,
         max_results: options.maxResults,
-        page_token: options.pageToken
+        page_token: options.pageToken,
+        parent: options.parent
       }
     });
   }

@@ -30,6 +30,7 @@ from tornado import web
 
 from ..core.errors import InvalidInputError, MatihError, NotFoundError
 from ..core.models import ExperimentCreate
+from . import sweeps
 from .app import TENANT_HEADER, MatihService
 from .schemas import (
     MAX_RUNS_COMPARED,
@@ -333,31 +334,69 @@ class ExperimentRunsHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def get(self, experiment_id: str) -> None:
-        """Runs of one experiment: ``filter``, ``order_by``, ``max_results``, ``page_token``."""
+        """Runs of one experiment: ``filter``, ``order_by``, ``max_results``, ``page_token``.
+
+        Without ``parent`` the top level: ordinary runs and sweep parents, each parent with
+        a ``sweep`` summary, and no trials (unless ``include_trials``). With ``parent`` (a
+        run id of the tenant, in this experiment) only that run's children."""
         tenant = self.tenant
         filter_string = self.query("filter")
         order_by = self.query_list("order_by")
         max_results = self.query_int("max_results", 100, 1, 1000)
         page_token = self.query("page_token")
         include_deleted = self.query_bool("include_deleted")
+        include_trials = self.query_bool("include_trials")
+        parent = self.query("parent")
+        tracker = self.service.tracker
 
-        def run() -> dict[str, Any]:
-            runs = self.service.tracker.list_runs(
+        def list_page(filter_: str, size: int, token: str | None) -> Any:
+            return tracker.list_runs(
                 tenant,
-                filter_string=filter_string,
+                filter_string=filter_,
                 order_by=order_by,
-                max_results=max_results,
-                page_token=page_token,
+                max_results=size,
+                page_token=token,
                 experiment_ids=[experiment_id],
                 include_deleted=include_deleted,
             )
-            token = runs.next_page_token
-            # Some MLflow stores hand out the token as base64 bytes.
-            if isinstance(token, bytes):
-                token = token.decode("ascii")
-            return {"runs": list(runs), "next_page_token": token or None}
+
+        def run() -> dict[str, Any]:
+            parent_id = None if parent is None else self._parent_id(experiment_id, parent)
+            runs = list_page(
+                sweeps.runs_filter(filter_string, parent_id, include_trials),
+                max_results,
+                page_token,
+            )
+            rows = [_run_row(r, list_page) for r in runs]
+            return {"runs": rows, "next_page_token": _page_token(runs)}
 
         self.reply(await self.call(run))
+
+    def _parent_id(self, experiment_id: str, parent: str) -> str:
+        """The parent's id as the store holds it; a parent that is missing, another
+        tenant's or in another experiment is the same 404 as any missing run."""
+        tenant = self.tenant
+        run = self.service.tracker.get_run(parent, tenant, include_artifacts=False)
+        if run.experiment_id != experiment_id:
+            raise NotFoundError(f"Run '{parent}' was not found for tenant '{tenant}'.")
+        return run.id
+
+
+def _run_row(run: Any, list_page: Callable[..., Any]) -> dict[str, Any]:
+    """A run of a listing; a sweep's parent also carries its ``sweep`` summary."""
+    row = _dump(run)
+    row["sweep"] = None
+    if sweeps.is_sweep(run):
+        row["sweep"] = sweeps.summary(run, sweeps.count_children(list_page, run.id))
+    return row
+
+
+def _page_token(runs: Any) -> str | None:
+    token = runs.next_page_token
+    # Some MLflow stores hand out the token as base64 bytes.
+    if isinstance(token, bytes):
+        token = token.decode("ascii")
+    return token or None
 
 
 class RunsCreateHandler(MatihHandler):

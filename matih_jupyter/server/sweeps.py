@@ -1,0 +1,84 @@
+"""Sweeps in the runs listing: a sweep's trials folded under its parent run.
+
+A sweep (``tracker.sweep``) is a parent run tagged ``matih.sweep.role = parent``; each of its
+trials is a child run (``mlflow.parentRunId``) tagged ``matih.sweep.trial``. The listing keeps
+trials out of the top level and lists them with ``?parent=``; both are MLflow filters run by
+the core's `list_runs`, so paging and the tenant clause stay the core's. The tag names are
+the ones the core's sweep writes; tests/server/test_sweeps_api.py runs a real sweep to keep
+them in step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+TAG_PARENT = "mlflow.parentRunId"
+TAG_ROLE = "matih.sweep.role"
+TAG_TRIAL = "matih.sweep.trial"
+TAG_NAME = "matih.sweep.name"
+TAG_METRIC = "matih.sweep.metric"
+TAG_DIRECTION = "matih.sweep.direction"
+TAG_BEST_RUN = "matih.sweep.best_run_id"
+TAG_BEST_TRIAL = "matih.sweep.best_trial"
+TAG_BEST_VALUE = "matih.sweep.best_value"
+#: The largest page MLflow's stores accept; counting trials reads whole pages.
+_COUNT_PAGE = 1000
+
+
+def runs_filter(user_filter: str | None, parent_id: str | None, include_trials: bool) -> str:
+    """The user's filter, narrowed to one parent's children, or to the top level (no
+    trials) unless ``include_trials``. MLflow filters only know AND, so clauses join."""
+    clauses = [user_filter.strip()] if user_filter and user_filter.strip() else []
+    if parent_id is not None:
+        # The id was read back from the store by the core, so it holds no quote.
+        clauses.append(f"tags.`{TAG_PARENT}` = '{parent_id}'")
+    elif not include_trials:
+        clauses.append(f"tags.`{TAG_TRIAL}` IS NULL")
+    return " and ".join(clauses)
+
+
+def is_sweep(run: Any) -> bool:
+    return run.tags.get(TAG_ROLE) == "parent"
+
+
+def summary(run: Any, children: int) -> dict[str, Any]:
+    """What the sidebar shows of a sweep on its parent's row."""
+    tags = run.tags
+    return {
+        "name": tags.get(TAG_NAME),
+        "metric": tags.get(TAG_METRIC),
+        "direction": tags.get(TAG_DIRECTION),
+        "children": children,
+        "best_run_id": tags.get(TAG_BEST_RUN) or None,
+        "best_trial": _int(tags.get(TAG_BEST_TRIAL)),
+        "best_value": _float(tags.get(TAG_BEST_VALUE)),
+    }
+
+
+def count_children(list_page: Any, parent_id: str) -> int:
+    """How many runs the parent's ``?parent=`` listing holds, page by page.
+    ``list_page(filter_string, max_results, page_token)`` is the core's `list_runs`."""
+    total, token = 0, None
+    while True:
+        page = list_page(runs_filter(None, parent_id, True), _COUNT_PAGE, token)
+        total += len(page)
+        token = page.next_page_token
+        if not token:
+            return total
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def _float(text: str | None) -> float | None:
+    """The best value as stored (``repr`` of a float); None for a missing or odd one."""
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
