@@ -15,6 +15,8 @@ from .magics import _positive_int, parse_argstring
 from .session import MagicSession
 
 DEFAULT_RESULT_VAR = "sweep"
+#: Failed trials named in the summary (the rest are counted).
+MAX_FAILURES_SHOWN = 3
 
 
 @magics_class
@@ -159,6 +161,10 @@ def _summary(result: Any, var: str) -> str:
     states = Counter(t.state for t in result.trials)
     ran = ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items())) or "none"
     lines = [f"Sweep '{result.name}': {len(result.trials)} trials run ({ran})."]
+    failed = [t for t in result.trials if t.error]
+    lines += [f"  trial {t.number} failed: {t.error:.200}" for t in failed[:MAX_FAILURES_SHOWN]]
+    if len(failed) > MAX_FAILURES_SHOWN:
+        lines.append(f"  ... and {len(failed) - MAX_FAILURES_SHOWN} more (see their runs' tags).")
     if result.best_run_id is None:
         lines.append("No trial completed yet.")
     else:

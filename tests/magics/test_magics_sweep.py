@@ -60,6 +60,20 @@ def test_bad_input_is_one_clear_line(shell, exp_name, capsys):
     assert "not a number" in err and "Traceback" not in err
 
 
+def test_the_summary_says_why_trials_failed(shell, exp_name, capsys):
+    cell = (
+        f"%%matih_sweep {exp_name} --trials 3 --metric m\n"
+        "x = trial.suggest_float('x', 0, 1)\n"
+        "if trial.number == 1:\n"
+        "    raise ValueError('diverged at epoch 3')\n"
+        "x\n"
+    )
+    assert shell.run_cell(cell).success
+    out = capsys.readouterr().out
+    assert "3 trials run (2 complete, 1 fail)." in out
+    assert "trial 1 failed: ValueError: diverged at epoch 3" in out
+
+
 def test_help_explains_the_cell_forms(shell):
     doc = shell.find_cell_magic("matih_sweep").__doc__
     assert "objective(trial)" in doc and "--trials" in doc and "continues" in doc

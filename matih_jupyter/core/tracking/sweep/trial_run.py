@@ -49,6 +49,8 @@ class TrialOutcome:
     state: str  # COMPLETE, PRUNED or FAIL
     value: float | None
     params: dict[str, Any]
+    #: Why the trial failed (``Type: message``), for a failed trial.
+    error: str | None = None
     #: The model the objective returned beside its value (``return value, model``).
     model: Any = field(default=None, repr=False)
 
@@ -151,4 +153,5 @@ def _close(
     if state == "PRUNED":
         reason = f"pruned after step {max(steps, default=0)}"
     run.end(status, error=None if interrupted else error, reason=reason)
-    return TrialOutcome(frozen.number, run.run_id, state, value, dict(frozen.params))
+    why = f"{type(error).__name__}: {error}" if error is not None else None
+    return TrialOutcome(frozen.number, run.run_id, state, value, dict(frozen.params), why)
