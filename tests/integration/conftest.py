@@ -43,6 +43,14 @@ def mlflow_server(stack: Stack) -> MlflowServer:
     return stack.server(workers=2)
 
 
+@pytest.fixture(scope="session")
+def ctx():
+    """Worker processes for the concurrency tests (forkserver, MLflow preloaded)."""
+    import workers
+
+    return workers.context()
+
+
 @pytest.fixture
 def tenant() -> str:
     """A fresh tenant per test: tests share the server and must not see each other."""

@@ -3,18 +3,12 @@ experiment. Real processes (forkserver, MLflow preloaded) against the real serve
 
 from __future__ import annotations
 
-import pytest
 import workers
 
 from matih_jupyter.core.registry import ModelRegistry
 
 PROCS = 8
 POINTS = 2000
-
-
-@pytest.fixture(scope="module")
-def ctx():
-    return workers.context()
 
 
 def test_eight_processes_log_2000_points_each_into_one_experiment(

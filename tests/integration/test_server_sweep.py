@@ -3,16 +3,10 @@ the runs on the MLflow server. No trial lost or run twice; one run per trial."""
 
 from __future__ import annotations
 
-import pytest
 import workers
 
 KERNELS = 3
 TRIALS = 15
-
-
-@pytest.fixture(scope="module")
-def ctx():
-    return workers.context()
 
 
 def test_three_kernels_share_one_sweep_each_trial_one_child_run(
