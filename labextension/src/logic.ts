@@ -151,3 +151,38 @@ export function keyMetrics(
 ) {
   return comparableMetrics(runs).slice(0, limit);
 }
+
+/** The tags a sweep's trial carries (written by the core's `tracker.sweep`). */
+export const TRIAL_TAG = 'matih.sweep.trial';
+export const TRIAL_STATE_TAG = 'matih.sweep.trial_state';
+
+/** A trial's number, or null for a run that is no trial. */
+export function trialNumber(run: {
+  tags: Record<string, string>;
+}): number | null {
+  const n = parseInt(run.tags[TRIAL_TAG] ?? '', 10);
+  return isNaN(n) ? null : n;
+}
+
+/** Trials in trial order (runs without a number last, by start). */
+export function sortTrials<
+  T extends { tags: Record<string, string>; start_time: string }
+>(runs: readonly T[]): T[] {
+  const key = (r: T) => trialNumber(r) ?? Number.MAX_SAFE_INTEGER;
+  return [...runs].sort(
+    (a, b) => key(a) - key(b) || a.start_time.localeCompare(b.start_time)
+  );
+}
+
+/**
+ * How a trial ended, in Optuna's words (complete, pruned, fail) and the run status it maps
+ * to for colour; a trial still running has no state yet and shows its run's status.
+ */
+export function trialState(run: {
+  status: string;
+  tags: Record<string, string>;
+}): { label: string; status: string } {
+  const state = run.tags[TRIAL_STATE_TAG]?.toLowerCase();
+  const status = run.status.toLowerCase();
+  return { label: state ?? status, status };
+}

@@ -16,7 +16,12 @@ import {
   MatihClient,
   Stage
 } from './api';
-import { comparableMetrics, differingParams, hasLiveRuns } from './logic';
+import {
+  comparableMetrics,
+  differingParams,
+  hasLiveRuns,
+  sortTrials
+} from './logic';
 
 /** Shared by both panels: the client, the caller's identity, errors. */
 export class SessionModel {
@@ -144,6 +149,32 @@ export class ExperimentsModel {
     return this._selectedRunIds;
   }
 
+  /** Whether a sweep's trials are shown under its parent run. */
+  isExpanded(parentId: string): boolean {
+    return this._trials.has(parentId);
+  }
+
+  /** The trials of an expanded sweep, in trial order; null while they load. */
+  trialsOf(parentId: string): IRun[] | null {
+    return this._trials.get(parentId) ?? null;
+  }
+
+  /** Show or hide a sweep's trials; trials hidden are no longer compared. */
+  async toggleSweep(parentId: string): Promise<void> {
+    if (this._trials.has(parentId)) {
+      this._trials
+        .get(parentId)
+        ?.forEach(t => this._selectedRunIds.delete(t.id));
+      this._trials.delete(parentId);
+      this._changed.emit();
+      await this.refreshComparison();
+      return;
+    }
+    this._trials.set(parentId, null);
+    this._changed.emit();
+    await this.refreshTrials([parentId]);
+  }
+
   get comparison(): IComparison | null {
     return this._comparison;
   }
@@ -221,9 +252,14 @@ export class ExperimentsModel {
       'Listing runs'
     );
     if (list && id === this._selectedExperimentId) {
-      const before = this._runs;
+      const before = this.listedRuns;
       this._runs = list.runs;
-      const known = new Set(list.runs.map(r => r.id));
+      const sweeps = new Set(list.runs.filter(r => r.sweep).map(r => r.id));
+      [...this._trials.keys()]
+        .filter(p => !sweeps.has(p))
+        .forEach(p => this._trials.delete(p));
+      await this.refreshTrials([...this._trials.keys()]);
+      const known = new Set(this.listedRuns.map(r => r.id));
       this._selectedRunIds.forEach(r => {
         if (!known.has(r)) {
           this._selectedRunIds.delete(r);
@@ -235,6 +271,41 @@ export class ExperimentsModel {
       }
     }
     this.schedule();
+  }
+
+  /** Every run shown: the top level and the trials of expanded sweeps. */
+  private get listedRuns(): IRun[] {
+    const trials = [...this._trials.values()].flatMap(t => t ?? []);
+    return [...this._runs, ...trials];
+  }
+
+  /** Load the trials of expanded sweeps (a trial list is one `?parent=` listing). */
+  private async refreshTrials(parentIds: string[]): Promise<void> {
+    const id = this._selectedExperimentId;
+    if (!id || parentIds.length === 0) {
+      return;
+    }
+    const lists = await Promise.all(
+      parentIds.map(parent =>
+        this.session.guard(
+          () => this.session.client.listRuns(id, { parent, maxResults: 1000 }),
+          'Listing trials'
+        )
+      )
+    );
+    if (id !== this._selectedExperimentId) {
+      return;
+    }
+    parentIds.forEach((parent, i) => {
+      const list = lists[i];
+      const shown = this._trials.get(parent);
+      // A sweep collapsed while its trials loaded stays collapsed; a failed load (already
+      // announced) keeps the trials shown before.
+      if (shown !== undefined) {
+        this._trials.set(parent, list ? sortTrials(list.runs) : (shown ?? []));
+      }
+    });
+    this._changed.emit();
   }
 
   /** Tick or untick a run for comparison. */
@@ -282,7 +353,7 @@ export class ExperimentsModel {
   }
 
   private async refreshComparison(): Promise<void> {
-    const runs = this._runs.filter(r => this._selectedRunIds.has(r.id));
+    const runs = this.listedRuns.filter(r => this._selectedRunIds.has(r.id));
     if (runs.length < 2) {
       this._comparison = null;
       this._changed.emit();
@@ -310,7 +381,7 @@ export class ExperimentsModel {
       });
     }
     // The selection may have changed while the histories loaded: keep only the latest answer.
-    const now = this._runs.filter(r => this._selectedRunIds.has(r.id));
+    const now = this.listedRuns.filter(r => this._selectedRunIds.has(r.id));
     if (now.map(r => r.id).join() !== runs.map(r => r.id).join()) {
       return;
     }
@@ -330,7 +401,7 @@ export class ExperimentsModel {
       return this._comparison !== null;
     }
     const old = new Map(before.map(r => [r.id, r]));
-    return this._runs.some(r => {
+    return this.listedRuns.some(r => {
       if (!this._selectedRunIds.has(r.id)) {
         return false;
       }
@@ -346,6 +417,7 @@ export class ExperimentsModel {
   private clearSelection(): void {
     this._selectedExperimentId = null;
     this._runs = [];
+    this._trials.clear();
     this._selectedRunIds.clear();
     this._comparison = null;
     this._highlightedRunId = null;
@@ -375,6 +447,8 @@ export class ExperimentsModel {
   private _search = '';
   private _selectedExperimentId: string | null = null;
   private _runs: IRun[] = [];
+  /** Expanded sweeps: parent run id -> its trials (null while they load). */
+  private _trials = new Map<string, IRun[] | null>();
   private _selectedRunIds = new Set<string>();
   private _comparison: IComparison | null = null;
   private _metric: string | null = null;

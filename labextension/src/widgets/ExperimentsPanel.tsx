@@ -8,12 +8,20 @@ import {
   formatTime,
   hasLiveRuns,
   keyMetrics,
-  runDuration
+  runDuration,
+  trialNumber,
+  trialState
 } from '../logic';
 import { ExperimentsModel } from '../model';
 import { CompareChart } from './CompareChart';
 import { SessionHeader } from './Header';
 import { useSignal } from './useModel';
+
+/** What a trial row shows besides the run: its sweep's best trial is starred. */
+interface ITrialInfo {
+  best: boolean;
+  metric: string | null;
+}
 
 function RunsTable(props: { model: ExperimentsModel }): JSX.Element {
   const { model } = props;
@@ -35,58 +43,189 @@ function RunsTable(props: { model: ExperimentsModel }): JSX.Element {
         </thead>
         <tbody>
           {runs.map((run: IRun) => (
-            <tr
-              key={run.id}
-              data-run-id={run.id}
-              data-status={run.status}
-              className={
-                (model.selectedRunIds.has(run.id) ? 'matih-selected ' : '') +
-                (model.highlightedRunId === run.id ? 'matih-highlight' : '')
-              }
-            >
-              <td>
-                <input
-                  type="checkbox"
-                  aria-label={`Compare ${run.name ?? run.id}`}
-                  checked={model.selectedRunIds.has(run.id)}
-                  onChange={() => void model.toggleRun(run.id)}
-                />
-              </td>
-              <td className="matih-run-name" title={run.id}>
-                <div className="matih-name">
-                  {run.name ?? run.id.slice(0, 8)}
-                </div>
-                <div className="matih-run-metrics">
-                  {metrics
-                    .filter(k => run.metrics[k] !== undefined)
-                    .map(k => (
-                      <span key={k} title={k}>
-                        {k}{' '}
-                        <span className="matih-metric" data-metric={k}>
-                          {formatMetric(run.metrics[k])}
-                        </span>
-                      </span>
-                    ))}
-                </div>
-              </td>
-              <td>
-                <span
-                  className={`matih-status matih-status-${run.status.toLowerCase()}`}
-                >
-                  {run.status}
-                </span>
-                <div className="matih-duration" title="Duration">
-                  {formatDuration(runDuration(run))}
-                </div>
-              </td>
-              <td title={new Date(run.start_time).toString()}>
-                {formatTime(run.start_time)}
-              </td>
-            </tr>
+            <React.Fragment key={run.id}>
+              <RunRow model={model} run={run} metrics={metrics} />
+              {run.sweep && model.isExpanded(run.id) && (
+                <TrialRows model={model} parent={run} />
+              )}
+            </React.Fragment>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The trials of an expanded sweep, under its parent's row. */
+function TrialRows(props: {
+  model: ExperimentsModel;
+  parent: IRun;
+}): JSX.Element {
+  const { model, parent } = props;
+  const trials = model.trialsOf(parent.id);
+  const sweep = parent.sweep;
+  if (!trials || trials.length === 0) {
+    return (
+      <tr className="matih-trial" data-parent-run-id={parent.id}>
+        <td />
+        <td colSpan={3} className="matih-hint">
+          {trials ? 'No trials yet.' : 'Loading trials…'}
+        </td>
+      </tr>
+    );
+  }
+  const metric = sweep?.metric ?? null;
+  const metrics = metric ? [metric] : keyMetrics(trials, 1);
+  return (
+    <>
+      {trials.map(t => (
+        <RunRow
+          key={t.id}
+          model={model}
+          run={t}
+          metrics={metrics}
+          trial={{ best: t.id === sweep?.best_run_id, metric }}
+        />
+      ))}
+    </>
+  );
+}
+
+/** The button that folds a sweep's trials under its row (keyboard: Tab, Enter/Space). */
+function SweepToggle(props: {
+  model: ExperimentsModel;
+  run: IRun;
+}): JSX.Element {
+  const { model, run } = props;
+  const expanded = model.isExpanded(run.id);
+  const label = run.name ?? run.id.slice(0, 8);
+  return (
+    <button
+      type="button"
+      className="matih-sweep-toggle"
+      aria-expanded={expanded}
+      aria-label={`${expanded ? 'Hide' : 'Show'} the trials of ${label}`}
+      title={`${expanded ? 'Hide' : 'Show'} trials`}
+      onClick={() => void model.toggleSweep(run.id)}
+    >
+      {expanded ? '▾' : '▸'}
+    </button>
+  );
+}
+
+/** One line under a sweep parent's name: trials, and the best value so far. */
+function SweepSummary(props: { run: IRun }): JSX.Element | null {
+  const sweep = props.run.sweep;
+  if (!sweep) {
+    return null;
+  }
+  const best =
+    sweep.best_value === null
+      ? ''
+      : ` · best ${sweep.metric ?? ''} ${formatMetric(sweep.best_value)}`;
+  return (
+    <div
+      className="matih-sweep-summary"
+      title={`Sweep ${sweep.name ?? ''} (${sweep.direction ?? ''} ${sweep.metric ?? ''})`}
+    >
+      sweep · {sweep.children} {sweep.children === 1 ? 'trial' : 'trials'}
+      {best}
+    </div>
+  );
+}
+
+/** A trial's number and, for the best trial of its sweep, a star that says so. */
+function TrialLabel(props: { run: IRun; trial: ITrialInfo }): JSX.Element {
+  const { run, trial } = props;
+  const n = trialNumber(run);
+  const value = trial.metric ? run.metrics[trial.metric] : undefined;
+  return (
+    <>
+      {trial.best && (
+        <span
+          className="matih-best"
+          role="img"
+          aria-label="Best trial"
+          title={
+            trial.metric
+              ? `Best trial of the sweep (${trial.metric} ${formatMetric(value)})`
+              : 'Best trial of the sweep'
+          }
+        >
+          ★
+        </span>
+      )}
+      {n !== null && <span className="matih-trial-number">#{n}</span>}
+    </>
+  );
+}
+
+function RunRow(props: {
+  model: ExperimentsModel;
+  run: IRun;
+  metrics: string[];
+  trial?: ITrialInfo;
+}): JSX.Element {
+  const { model, run, metrics, trial } = props;
+  const state = trial ? trialState(run) : null;
+  const classes = [
+    model.selectedRunIds.has(run.id) ? 'matih-selected' : '',
+    model.highlightedRunId === run.id ? 'matih-highlight' : '',
+    run.sweep ? 'matih-sweep' : '',
+    trial ? 'matih-trial' : '',
+    trial?.best ? 'matih-best-trial' : ''
+  ];
+  return (
+    <tr
+      data-run-id={run.id}
+      data-status={run.status}
+      data-parent-run-id={trial ? run.parent_run_id : undefined}
+      data-trial-state={state?.label}
+      className={classes.filter(c => c).join(' ')}
+    >
+      <td>
+        <input
+          type="checkbox"
+          aria-label={`Compare ${run.name ?? run.id}`}
+          checked={model.selectedRunIds.has(run.id)}
+          onChange={() => void model.toggleRun(run.id)}
+        />
+      </td>
+      <td className="matih-run-name" title={run.id}>
+        <div className="matih-name">
+          {run.sweep && <SweepToggle model={model} run={run} />}
+          {trial && <TrialLabel run={run} trial={trial} />}
+          {run.name ?? run.id.slice(0, 8)}
+        </div>
+        <SweepSummary run={run} />
+        <div className="matih-run-metrics">
+          {metrics
+            .filter(k => run.metrics[k] !== undefined)
+            .map(k => (
+              <span key={k} title={k}>
+                {k}{' '}
+                <span className="matih-metric" data-metric={k}>
+                  {formatMetric(run.metrics[k])}
+                </span>
+              </span>
+            ))}
+        </div>
+      </td>
+      <td>
+        <span
+          className={`matih-status matih-status-${(state?.status ?? run.status).toLowerCase()}`}
+          title={state ? `Trial ${state.label}, run ${run.status}` : undefined}
+        >
+          {state?.label ?? run.status}
+        </span>
+        <div className="matih-duration" title="Duration">
+          {formatDuration(runDuration(run))}
+        </div>
+      </td>
+      <td title={new Date(run.start_time).toString()}>
+        {formatTime(run.start_time)}
+      </td>
+    </tr>
   );
 }
 
