@@ -37,3 +37,35 @@ def test_bench_logging_runs(tmp_path: Path) -> None:
         assert line[name]["caller_us_per_point"] > 0
         assert line[name]["durable_points_per_s"] > 0
     assert line["a_mlflow_log_metric"]["caller_ratio_to_a"] == 1.0
+
+
+BENCH_SWEEP = BENCH.parent / "bench_sweep.py"
+
+
+@pytest.mark.slow
+def test_bench_sweep_runs(tmp_path: Path) -> None:
+    pytest.importorskip("optuna_integration")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MATIH_"))}
+    args = ["--trials", "5", "--repeats", "1", "--store", str(tmp_path)]
+    out = subprocess.run(
+        [sys.executable, str(BENCH_SWEEP), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        check=True,
+    )
+    line = json.loads(out.stdout.strip().splitlines()[-1])
+    assert line["benchmark"] == "sweep"
+    assert (line["trials"], line["repeats"]) == (5, 1)
+    assert set(line["s_per_trial"]) == {"none", "callback", "matih"}
+    assert all(v > 0 for v in line["s_per_trial"].values())
+    assert set(line["overhead_ms_per_trial"]) == {"matih", "callback"}
+    assert all(isinstance(v, float) for v in line["overhead_ms_per_trial"].values())
+    assert set(line["ratio_to_none"]) == {"callback", "matih"}
+    assert all(v > 0 for v in line["ratio_to_none"].values())
+    ratio = line["matih_over_callback_overhead"]
+    assert isinstance(ratio, float) and ratio > 0
+    assert line["target"] == "<= 1.2"
+    assert line["records"]["matih"]["nested_runs"] is True
+    assert set(line["records"]) == {"none", "callback", "matih"}
