@@ -58,6 +58,7 @@ HELPERS = {
     "AutologScope": "matih_jupyter.core.tracking.autolog",
     "use_tracker": "matih_jupyter.core.tracking.process_tracker",
     "END_STATUSES": "matih_jupyter.core.values",
+    "SweepTag": "matih_jupyter.core.tracking.sweep.tags",
     "end_status": "matih_jupyter.core.values",
     "metric_value": "matih_jupyter.core.values",
     "metric_values": "matih_jupyter.core.values",

@@ -4,8 +4,7 @@ A sweep (``tracker.sweep``) is a parent run tagged ``matih.sweep.role = parent``
 trials is a child run (``mlflow.parentRunId``) tagged ``matih.sweep.trial``. The listing keeps
 trials out of the top level and lists them with ``?parent=``; both are MLflow filters run by
 the core's `list_runs`, so paging and the tenant clause stay the core's. The tag names are
-the ones the core's sweep writes; tests/server/test_sweeps_api.py runs a real sweep to keep
-them in step.
+the core's (`SweepTag`).
 """
 
 from __future__ import annotations
@@ -13,15 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-TAG_PARENT = "mlflow.parentRunId"
-TAG_ROLE = "matih.sweep.role"
-TAG_TRIAL = "matih.sweep.trial"
-TAG_NAME = "matih.sweep.name"
-TAG_METRIC = "matih.sweep.metric"
-TAG_DIRECTION = "matih.sweep.direction"
-TAG_BEST_RUN = "matih.sweep.best_run_id"
-TAG_BEST_TRIAL = "matih.sweep.best_trial"
-TAG_BEST_VALUE = "matih.sweep.best_value"
+from ..core import SweepTag
+
 #: The largest page MLflow's stores accept; counting trials reads whole pages.
 _COUNT_PAGE = 1000
 
@@ -32,27 +24,27 @@ def runs_filter(user_filter: str | None, parent_id: str | None, include_trials: 
     clauses = [user_filter.strip()] if user_filter and user_filter.strip() else []
     if parent_id is not None:
         # The id was read back from the store by the core, so it holds no quote.
-        clauses.append(f"tags.`{TAG_PARENT}` = '{parent_id}'")
+        clauses.append(f"tags.`{SweepTag.PARENT}` = '{parent_id}'")
     elif not include_trials:
-        clauses.append(f"tags.`{TAG_TRIAL}` IS NULL")
+        clauses.append(f"tags.`{SweepTag.TRIAL}` IS NULL")
     return " and ".join(clauses)
 
 
 def is_sweep(run: Any) -> bool:
-    return run.tags.get(TAG_ROLE) == "parent"
+    return run.tags.get(SweepTag.ROLE) == "parent"
 
 
 def summary(run: Any, children: int) -> dict[str, Any]:
     """What the sidebar shows of a sweep on its parent's row."""
     tags = run.tags
     return {
-        "name": tags.get(TAG_NAME),
-        "metric": tags.get(TAG_METRIC),
-        "direction": tags.get(TAG_DIRECTION),
+        "name": tags.get(SweepTag.NAME),
+        "metric": tags.get(SweepTag.METRIC),
+        "direction": tags.get(SweepTag.DIRECTION),
         "children": children,
-        "best_run_id": tags.get(TAG_BEST_RUN) or None,
-        "best_trial": _int(tags.get(TAG_BEST_TRIAL)),
-        "best_value": _float(tags.get(TAG_BEST_VALUE)),
+        "best_run_id": tags.get(SweepTag.BEST_RUN) or None,
+        "best_trial": _int(tags.get(SweepTag.BEST_TRIAL)),
+        "best_value": _float(tags.get(SweepTag.BEST_VALUE)),
     }
 
 

@@ -27,6 +27,7 @@ MIRRORS = {
     "IModel": "ModelMetadata",
     "IModelVersion": "ModelVersionInfo",
     "ITransition": "TransitionRecord",
+    "ISweepSummary": "SweepSummary",
 }
 
 

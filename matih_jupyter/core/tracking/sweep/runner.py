@@ -19,21 +19,10 @@ from ...tenancy import validate_key
 from ..run_config import RunConfig
 from .result import SweepResult
 from .storage import open_storage, storage_url
-from .trial_run import (
-    ATTR_RUN_ID,
-    TAG_STUDY,
-    TAG_SWEEP,
-    TrialOutcome,
-    TrialSpec,
-    run_trial,
-)
+from .tags import SweepTag
+from .trial_run import ATTR_RUN_ID, TrialOutcome, TrialSpec, run_trial
 
 DIRECTIONS = ("minimize", "maximize")
-TAG_ROLE = "matih.sweep.role"
-TAG_BEST_RUN = "matih.sweep.best_run_id"
-TAG_BEST_TRIAL = "matih.sweep.best_trial"
-TAG_BEST_VALUE = "matih.sweep.best_value"
-TAG_BEST_PARAMS = "matih.sweep.best_params"
 #: The study's user attribute that names the sweep's parent run.
 ATTR_PARENT = "matih.parent_run_id"
 #: Per study: the best trial's number and the model it returned, kept across calls in
@@ -184,8 +173,8 @@ class SweepRunner:
         )
         parent = self.tracker.start_run(run_config=cfg, experiment_id=exp_id)
         parent._system_tags(
-            {TAG_SWEEP: self.name, TAG_STUDY: study_name, TAG_ROLE: "parent"}
-            | {"matih.sweep.metric": self.metric, "matih.sweep.direction": self.direction}
+            {SweepTag.NAME: self.name, SweepTag.STUDY: study_name, SweepTag.ROLE: "parent"}
+            | {SweepTag.METRIC: self.metric, SweepTag.DIRECTION: self.direction}
         )
         parent.flush()
         study.set_user_attr(ATTR_PARENT, parent.run_id)
@@ -248,10 +237,10 @@ class SweepRunner:
             parent.log_metric(self.metric, best.value, step=outcome.number)
         parent._system_tags(
             {
-                TAG_BEST_RUN: best.user_attrs.get(ATTR_RUN_ID, ""),
-                TAG_BEST_TRIAL: str(best.number),
-                TAG_BEST_VALUE: repr(best.value),
-                TAG_BEST_PARAMS: json.dumps(best.params, default=str)[:5000],
+                SweepTag.BEST_RUN: best.user_attrs.get(ATTR_RUN_ID, ""),
+                SweepTag.BEST_TRIAL: str(best.number),
+                SweepTag.BEST_VALUE: repr(best.value),
+                SweepTag.BEST_PARAMS: json.dumps(best.params, default=str)[:5000],
             }
         )
 

@@ -10,11 +10,8 @@ from typing import Any
 
 from ...errors import InvalidInputError
 from ..run_config import RunConfig
+from .tags import SweepTag
 
-TAG_SWEEP = "matih.sweep.name"
-TAG_STUDY = "matih.sweep.study"
-TAG_TRIAL = "matih.sweep.trial"
-TAG_TRIAL_STATE = "matih.sweep.trial_state"
 #: The trial's Optuna user attribute that names its run.
 ATTR_RUN_ID = "matih.run_id"
 
@@ -64,7 +61,11 @@ def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
         run_config=_child_config(spec, trial.number), experiment_id=spec.experiment_id
     )
     run._system_tags(
-        {TAG_SWEEP: spec.sweep_name, TAG_STUDY: spec.study_name, TAG_TRIAL: str(trial.number)}
+        {
+            SweepTag.NAME: spec.sweep_name,
+            SweepTag.STUDY: spec.study_name,
+            SweepTag.TRIAL: str(trial.number),
+        }
     )
     run.flush()  # a trial whose process dies must still say which trial it was
     trial.set_user_attr(ATTR_RUN_ID, run.run_id)
@@ -146,7 +147,7 @@ def _close(
         run.log_metric(spec.metric, reported, step=step)
     if value is not None:
         run.log_metric(spec.metric, value, step=max(steps, default=-1) + 1)
-    run._system_tags({TAG_TRIAL_STATE: state})
+    run._system_tags({SweepTag.TRIAL_STATE: state})
     interrupted = isinstance(error, KeyboardInterrupt | SystemExit)
     status = "KILLED" if interrupted else RUN_STATUS[state]
     reason = "interrupted" if interrupted else None
