@@ -23,6 +23,9 @@ def make_client(store: StoreConfig) -> MlflowClient:
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    # MLflow draws a progress bar per artifact download once tqdm is installed: a widget
+    # in the user's cell for every model load. Users who set it explicitly keep theirs.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.registry_uri)
 
 
