@@ -62,8 +62,19 @@ class RunsMixin:
             exp_id = self.get_or_create_experiment(
                 experiment_name, tenant, user_id=cfg.user_id, job_id=cfg.job_id
             )
+        return self._open(exp_id, cfg, tenant)
+
+    def _open(
+        self,
+        exp_id: str,
+        cfg: RunConfig,
+        tenant: str,
+        system_tags: Mapping[str, str] | None = None,
+    ) -> ActiveRun:
+        """Start a run in an experiment already checked for ``tenant``, with matih's own
+        ``system_tags`` (a sweep's trial) written with the run itself."""
         user = cfg.user_id or default_user()
-        run = self._create(exp_id, cfg, tenant, user, with_process=True)
+        run = self._create(exp_id, cfg, tenant, user, with_process=True, system_tags=system_tags)
         interval = cfg.system_metrics_interval if cfg.log_system_metrics else None
         active = ActiveRun(self, run, tenant, user, system_metrics_interval=interval)  # type: ignore[arg-type]
         self._remember(active)
@@ -103,9 +114,17 @@ class RunsMixin:
         return convert.run_response(run)
 
     def _create(
-        self, exp_id: str, cfg: RunConfig, tenant: str, user: str, *, with_process: bool
+        self,
+        exp_id: str,
+        cfg: RunConfig,
+        tenant: str,
+        user: str,
+        *,
+        with_process: bool,
+        system_tags: Mapping[str, str] | None = None,
     ) -> Any:
         tags = run_tags(cfg, tenant, user, self._parent_id(cfg, tenant), with_process=with_process)
+        tags.update(system_tags or {})
         with translate_errors(f"starting a run in experiment {exp_id}"):
             return self._client.create_run(
                 exp_id, start_time=now_ms(), tags=tags, run_name=cfg.run_name or None
@@ -113,6 +132,9 @@ class RunsMixin:
 
     def _parent_id(self, cfg: RunConfig, tenant: str) -> str | None:
         if cfg.parent_run_id:
+            live = live_runs.find(cfg.parent_run_id, self)
+            if live is not None and live.tenant_id == tenant and not live.ended:
+                return live.run_id  # open in this process for the tenant: nothing to read
             return str(self._own.run(cfg.parent_run_id, tenant).info.run_id)
         if cfg.nested:
             current = self.active_run()

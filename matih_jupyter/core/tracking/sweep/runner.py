@@ -87,6 +87,8 @@ class SweepRunner:
         self._objective = objective
         self._optuna_args = {"sampler": sampler, "pruner": pruner}
         self._outcomes: list[TrialOutcome] = []
+        #: The best complete trial known here: number, run id, value, params.
+        self._best: tuple[int, str, float, dict[str, Any]] | None = None
         self._lock = threading.Lock()
 
     def run(self) -> SweepResult:
@@ -113,6 +115,7 @@ class SweepRunner:
             study_name, self.metric, self._objective,
         )  # fmt: skip
         self._close_dead_trials(study)
+        self._update_best(study, parent)  # a continued sweep starts from its best so far
         try:
             self._run_trials(spec, study, parent)
         except BaseException as exc:
@@ -151,6 +154,8 @@ class SweepRunner:
                 f"{study.direction.name.lower()!r}, not {self.direction!r}.",
                 hint="Keep the direction, or give the new search another sweep_name.",
             )
+        self._study_name = study_name
+        self._study_id = self._storage.get_study_id_from_name(study_name)
         return study
 
     def _parent(self, study: Any, exp_id: str, study_name: str) -> Any:
@@ -202,12 +207,12 @@ class SweepRunner:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
 
         def worker() -> None:
-            while self._wants_more(study, deadline):
+            while self._wants_more(deadline):
                 outcome = run_trial(spec, study, study.ask())
                 with self._lock:
                     self._outcomes.append(outcome)
-                    self._update_best(study, parent, outcome)
-                    self._keep_best_model(study, outcome)
+                    self._note_trial(parent, outcome)
+                    self._keep_best_model(outcome)
 
         if self.n_jobs == 1:
             worker()
@@ -216,33 +221,45 @@ class SweepRunner:
             for future in [pool.submit(worker) for _ in range(self.n_jobs)]:
                 future.result()
 
-    def _keep_best_model(self, study: Any, outcome: TrialOutcome) -> None:
+    def _keep_best_model(self, outcome: TrialOutcome) -> None:
         """Hold the best trial's model only: the others are let go as trials end."""
         model, outcome.model = outcome.model, None
-        best = _best_trial(study)
-        if best is not None and best.number == outcome.number:
-            _BEST_MODELS[study.study_name] = (outcome.number, model)
+        if self._best is not None and self._best[0] == outcome.number:
+            _BEST_MODELS[self._study_name] = (outcome.number, model)
 
-    def _wants_more(self, study: Any, deadline: float | None) -> bool:
+    def _wants_more(self, deadline: float | None) -> bool:
         if deadline is not None and time.monotonic() >= deadline:
             return False
-        return len(study.get_trials(deepcopy=False)) < self.n_trials
+        # Counted in the storage: other kernels may be adding trials to the same study.
+        return int(self._storage.get_n_trials(self._study_id)) < self.n_trials
 
-    def _update_best(self, study: Any, parent: Any, outcome: TrialOutcome | None = None) -> None:
-        """The parent's best-so-far curve (one point per trial) and its best-trial tags."""
+    def _note_trial(self, parent: Any, outcome: TrialOutcome) -> None:
+        """A point per trial on the parent's best-so-far curve; its best-trial tags are
+        written only when this trial is the new best."""
+        value = outcome.value
+        if outcome.state == "COMPLETE" and value is not None and self._improves(value):
+            best = self._best = (outcome.number, outcome.run_id, value, outcome.params)
+            parent._system_tags(_best_tags(*best))
+        if self._best is not None:
+            parent.log_metric(self.metric, self._best[2], step=outcome.number)
+
+    def _improves(self, value: float) -> bool:
+        if self._best is None:
+            return True
+        best = self._best[2]
+        return value < best if self.direction == "minimize" else value > best
+
+    def _update_best(self, study: Any, parent: Any) -> None:
+        """The best trial of the whole study (other kernels' trials too) on the parent."""
         best = _best_trial(study)
-        if best is None:
-            return
-        if outcome is not None:
-            parent.log_metric(self.metric, best.value, step=outcome.number)
-        parent._system_tags(
-            {
-                SweepTag.BEST_RUN: best.user_attrs.get(ATTR_RUN_ID, ""),
-                SweepTag.BEST_TRIAL: str(best.number),
-                SweepTag.BEST_VALUE: repr(best.value),
-                SweepTag.BEST_PARAMS: json.dumps(best.params, default=str)[:5000],
-            }
-        )
+        if best is not None:
+            self._best = (
+                best.number,
+                best.user_attrs.get(ATTR_RUN_ID, ""),
+                best.value,
+                best.params,
+            )
+            parent._system_tags(_best_tags(*self._best))
 
     def _result(self, study: Any, parent_run_id: str) -> SweepResult:
         best = _best_trial(study)
@@ -259,6 +276,15 @@ class SweepRunner:
             trials=list(self._outcomes),
             best_model=_best_model(study.study_name, best),
         )
+
+
+def _best_tags(number: int, run_id: str, value: float, params: dict[str, Any]) -> dict[str, str]:
+    return {
+        SweepTag.BEST_RUN: run_id,
+        SweepTag.BEST_TRIAL: str(number),
+        SweepTag.BEST_VALUE: repr(value),
+        SweepTag.BEST_PARAMS: json.dumps(params, default=str)[:5000],
+    }
 
 
 def _elected(study: Any, storage: Any) -> bool:

@@ -57,17 +57,12 @@ def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
     sweep goes on); an interrupt ends it KILLED and is raised again."""
     import optuna
 
-    run = spec.tracker.start_run(
-        run_config=_child_config(spec, trial.number), experiment_id=spec.experiment_id
+    # Written with the run itself: a trial whose process dies still says which it was.
+    identity = {SweepTag.NAME: spec.sweep_name, SweepTag.STUDY: spec.study_name}
+    identity[SweepTag.TRIAL] = str(trial.number)
+    run = spec.tracker._open(
+        spec.experiment_id, _child_config(spec, trial.number), spec.tenant, identity
     )
-    run._system_tags(
-        {
-            SweepTag.NAME: spec.sweep_name,
-            SweepTag.STUDY: spec.study_name,
-            SweepTag.TRIAL: str(trial.number),
-        }
-    )
-    run.flush()  # a trial whose process dies must still say which trial it was
     trial.set_user_attr(ATTR_RUN_ID, run.run_id)
     try:
         # The objective's own logging goes to this run: it is tracker.active_run().
