@@ -4,29 +4,15 @@ process-global state."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_logging.py"
+from bench_harness import run_bench
 
 
 @pytest.mark.slow
 def test_bench_logging_runs(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MATIH_"))}
-    out = subprocess.run(
-        [sys.executable, str(BENCH), "--steps", "10", "--store", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-        check=True,
-    )
-    line = json.loads(out.stdout.strip().splitlines()[-1])
+    line = run_bench("bench_logging.py", "--steps", "10", "--store", str(tmp_path))
     assert line["points"] == 30
     for name in (
         "a_mlflow_log_metric",
@@ -39,23 +25,11 @@ def test_bench_logging_runs(tmp_path: Path) -> None:
     assert line["a_mlflow_log_metric"]["caller_ratio_to_a"] == 1.0
 
 
-BENCH_SWEEP = BENCH.parent / "bench_sweep.py"
-
-
 @pytest.mark.slow
 def test_bench_sweep_runs(tmp_path: Path) -> None:
     pytest.importorskip("optuna_integration")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MATIH_"))}
     args = ["--trials", "5", "--repeats", "1", "--store", str(tmp_path)]
-    out = subprocess.run(
-        [sys.executable, str(BENCH_SWEEP), *args],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-        check=True,
-    )
-    line = json.loads(out.stdout.strip().splitlines()[-1])
+    line = run_bench("bench_sweep.py", *args)
     assert line["benchmark"] == "sweep"
     assert (line["trials"], line["repeats"]) == (5, 1)
     assert set(line["s_per_trial"]) == {"none", "callback", "matih"}

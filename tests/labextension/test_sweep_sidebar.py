@@ -8,26 +8,16 @@ import re
 import uuid
 from typing import Any
 
-import optuna
 import pytest
 from lab_harness import keep_screenshot
 from playwright.sync_api import expect
+from sweep_harness import mixed_objective
 
 from matih_jupyter import RunConfig
 
 pytestmark = pytest.mark.slow
 
 TENANT = "acme-corp"  # the lab's tenant (conftest.py)
-
-
-def objective(trial: Any) -> float:
-    """Trial 1 fails, trial 2 is pruned, the others complete."""
-    x = trial.suggest_float("x", -3.0, 3.0)
-    if trial.number == 1:
-        raise ValueError("diverged")
-    if trial.number == 2:
-        raise optuna.TrialPruned()
-    return (x - 1) ** 2
 
 
 def open_experiment(page: Any, tracker: Any, name: str) -> Any:
@@ -44,7 +34,9 @@ def open_experiment(page: Any, tracker: Any, name: str) -> Any:
 def test_a_sweep_unfolds_its_trials_with_the_best_starred(page: Any, tracker: Any) -> None:
     exp = f"lab-sweep-{uuid.uuid4().hex[:6]}"
     config = RunConfig(run_name="search", tenant_id=TENANT)
-    result = tracker.sweep(objective, exp, config, n_trials=5, metric="loss", sweep_name="search")
+    result = tracker.sweep(
+        mixed_objective, exp, config, n_trials=5, metric="loss", sweep_name="search"
+    )
     with tracker.start_run(exp, RunConfig(run_name="baseline", tenant_id=TENANT)) as run:
         run.log_metric("loss", 3.0)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-import optuna
 import pytest
+from sweep_harness import mixed_objective
 
 from matih_jupyter import RunConfig
 
@@ -18,20 +18,10 @@ TENANT = "acme-corp"  # alice's tenant (conftest.py)
 OTHER = "globex"  # bob's
 
 
-def objective(trial):
-    """Trial 1 fails, trial 2 is pruned, the others complete."""
-    x = trial.suggest_float("x", -3.0, 3.0)
-    if trial.number == 1:
-        raise ValueError("diverged")
-    if trial.number == 2:
-        raise optuna.TrialPruned()
-    return (x - 1) ** 2
-
-
 def sweep(tracker, experiment: str, tenant: str = TENANT, n_trials: int = 5, name="search"):
     config = RunConfig(tenant_id=tenant, user_id="alice")
     return tracker.sweep(
-        objective, experiment, config, n_trials=n_trials, metric="loss", sweep_name=name
+        mixed_objective, experiment, config, n_trials=n_trials, metric="loss", sweep_name=name
     )
 
 
