@@ -80,6 +80,15 @@ def best_index(values: Sequence[float], goal: str) -> int | None:
     return best
 
 
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (missing, text, NaN, infinite)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def fmt(value: Any) -> str:
     """A compact display form of a metric or param value."""
     if isinstance(value, float):

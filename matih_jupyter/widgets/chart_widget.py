@@ -20,6 +20,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from ._common import finite_number
 from .downsample import minmax_indices
 
 _STATIC = Path(__file__).parent / "static"
@@ -145,7 +146,7 @@ class MetricChart(anywidget.AnyWidget):
         if kind == "ready":
             self._send_points(self._view_of(None, width))
         elif kind == "zoom":
-            bounds = (_float(content.get("min")), _float(content.get("max")))
+            bounds = (finite_number(content.get("min")), finite_number(content.get("max")))
             if None not in bounds:
                 self._send_points(self._view_of((bounds, str(content.get("x"))), width))
 
@@ -201,11 +202,3 @@ def _int(value: Any, default: int) -> int:
         return max(1, int(value))
     except (TypeError, ValueError):
         return default
-
-
-def _float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None

@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..core.errors import InvalidInputError
-from ._common import ErrorArea, best_index, esc, fmt, goal_for
+from ._common import ErrorArea, best_index, esc, finite_number, fmt, goal_for
 from .compare_overlay import OverlayChart, run_labels
 from .runs_chart import RunsChart, default_axes, rank_metrics, rank_params, runs_table
 
@@ -25,14 +25,6 @@ _BEST_STYLE = "background:#c8e6c9;font-weight:bold"
 _RUNS_HEADING = "<b>Every listed run: a metric against a parameter, and parallel coordinates</b>"
 #: Most runs named in the "which params differ" table.
 _MAX_DIFF_COLUMNS = 20
-
-
-def _number(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 class RunComparison:
@@ -325,7 +317,7 @@ class RunComparison:
         value = self._value(run, self.sort_key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return (2, 0.0, "")
-        num = _number(value) if self.sort_key != "start_time" else None
+        num = finite_number(value) if self.sort_key != "start_time" else None
         if num is not None:  # metrics, and params that look numeric ("0.01" < "0.1")
             return (0, num, "")
         return (1, 0.0, str(value).lower())

@@ -9,7 +9,6 @@ with the notebook, so it holds display data only: no tags, URIs, users or creden
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ._common import goal_for
+from ._common import finite_number, goal_for
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -54,14 +53,6 @@ class RunsChart(anywidget.AnyWidget):
     error = t.Unicode("", help="An error shown above the charts.").tag(sync=True)
 
 
-def _number(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def _text(value: Any) -> str:
     text = str(value)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
@@ -70,7 +61,7 @@ def _text(value: Any) -> str:
 def is_numeric(values: Sequence[Any]) -> bool:
     """Every present value parses as a finite number (``"0.01"``, ``"5"``)."""
     present = [v for v in values if v is not None]
-    return bool(present) and all(_number(v) is not None for v in present)
+    return bool(present) and all(finite_number(v) is not None for v in present)
 
 
 def rank_params(runs: Sequence[Any], params: Sequence[str]) -> list[str]:
@@ -89,7 +80,7 @@ def rank_metrics(runs: Sequence[Any], metrics: Sequence[str]) -> list[str]:
     """Metrics the most runs have first, then by name."""
 
     def key(name: str) -> tuple:
-        return (-sum(_number(r.metrics.get(name)) is not None for r in runs), name)
+        return (-sum(finite_number(r.metrics.get(name)) is not None for r in runs), name)
 
     return sorted(metrics, key=key)
 
@@ -125,7 +116,7 @@ def param_column(runs: Sequence[Any], name: str) -> dict[str, Any]:
     raw = [r.params.get(name) for r in runs]
     column: dict[str, Any] = {"key": f"params.{name}", "label": _text(name), "kind": "param"}
     if is_numeric(raw):
-        values = [_number(v) for v in raw]
+        values = [finite_number(v) for v in raw]
         column.update(type="number", log=_log_spread(values), values=values)
         return column
     counts: dict[str, int] = {}
@@ -149,7 +140,7 @@ def metric_column(runs: Sequence[Any], name: str, goals: dict[str, str]) -> dict
         "type": "number",
         "log": False,
         "goal": goal_for(name, goals),
-        "values": [_number(r.metrics.get(name)) for r in runs],
+        "values": [finite_number(r.metrics.get(name)) for r in runs],
     }
 
 
