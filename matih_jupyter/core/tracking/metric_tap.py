@@ -32,7 +32,8 @@ class MetricTap:
 
     @property
     def opened(self) -> bool:
-        return self._inbox in self._writer.taps
+        # By identity: deques compare equal by content, and empty inboxes are all equal.
+        return any(tap is self._inbox for tap in self._writer.taps)
 
     def open(self, read_stored: Callable[[], T]) -> tuple[T, list[MetricItem]]:
         """Start receiving points, and catch up: return ``read_stored()`` (what MLflow
