@@ -48,6 +48,12 @@ class SweepMagics(Magics):
     @argument("--timeout", type=float, help="Stop starting trials after this many seconds.")
     @argument("--seed", type=int, help="Seed of Optuna's sampler (TPE), for a repeatable search.")
     @argument(
+        "--live",
+        action="store_true",
+        help="Follow the sweep live: best so far, parallel coordinates of params against "
+        "the metric, the trials table; click a trial to see its curves.",
+    )
+    @argument(
         "--result",
         default=DEFAULT_RESULT_VAR,
         metavar="VAR",
@@ -64,6 +70,12 @@ class SweepMagics(Magics):
             depth = trial.suggest_int("max_depth", 2, 8)
             model = GradientBoostingClassifier(max_depth=depth).fit(X_train, y_train)
             model.score(X_val, y_val)
+
+        With ``--live`` the cell shows the sweep as it runs: the best value so far per
+        trial, parallel coordinates of the params against the metric, and the trials
+        table (state, value, duration); clicking a row or a line shows that trial's
+        curves. When the sweep ends the view becomes a picture and a text table, which
+        the saved notebook keeps.
 
         ``trial.report(value, step)`` records intermediate values (the trial's metric
         curve) and lets Optuna's pruner stop bad trials; ``%matih_log`` inside the cell
@@ -86,21 +98,37 @@ class SweepMagics(Magics):
                 job_id=session.job_id,
                 notebook_path=session.notebook_path(),
             )
-            result = session.tracker.sweep(
-                objective,
-                session.experiment_for(args.experiment),
-                config,
-                n_trials=args.trials,
-                metric=args.metric,
-                direction=args.direction,
-                sweep_name=args.name,
-                timeout=args.timeout,
-                sampler=_sampler(args.seed),
-            )
+            view = self._live_view(args) if args.live else None
+            try:
+                result = session.tracker.sweep(
+                    objective,
+                    session.experiment_for(args.experiment),
+                    config,
+                    n_trials=args.trials,
+                    metric=args.metric,
+                    direction=args.direction,
+                    sweep_name=args.name,
+                    timeout=args.timeout,
+                    sampler=_sampler(args.seed),
+                    on_trial=view.on_trial if view is not None else None,
+                )
+            finally:
+                if view is not None:
+                    view.finish()
         result.registry = self._registry()
         result.on_registered = self._show_promotion
         self.shell.user_ns[args.result] = result
         print(_summary(result, args.result))
+
+    def _live_view(self, args: Any) -> Any:
+        """The live sweep view, shown in the cell's output before the first trial."""
+        from .magics import _widgets
+
+        view_class = _widgets("SweepView", "--live")
+        view = view_class(
+            args.metric, args.direction, sweep_name=args.name, n_trials=args.trials
+        )
+        return view.display()
 
     def _registry(self) -> Any:
         """The process registry (its hooks gate these registrations too), on the store

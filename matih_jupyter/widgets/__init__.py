@@ -16,14 +16,16 @@ _EXPORTS = {
     "LiveMetricsPlot": "matih_jupyter.widgets.live",
     "RunComparison": "matih_jupyter.widgets.compare",
     "ModelPromotion": "matih_jupyter.widgets.promotion",
+    "SweepView": "matih_jupyter.widgets.sweep_view",
 }
 
-__all__ = ["LiveMetricsPlot", "ModelPromotion", "RunComparison"]
+__all__ = ["LiveMetricsPlot", "ModelPromotion", "RunComparison", "SweepView"]
 
 if TYPE_CHECKING:
     from .compare import RunComparison
     from .live import LiveMetricsPlot
     from .promotion import ModelPromotion
+    from .sweep_view import SweepView
 
 
 def __getattr__(name: str) -> Any:

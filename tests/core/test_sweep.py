@@ -231,3 +231,35 @@ def test_the_best_trials_model_is_registered_into_its_own_run(tracker, exp_name)
         no_model.register_best("other", registry=ModelRegistry(tracker))
     with pytest.raises(InvalidInputError, match="no model registry"):
         no_model.register_best("other")
+
+
+def test_on_trial_hears_each_trial_start_with_its_run_and_end_with_its_outcome(tracker, exp_name):
+    events = []
+    result = tracker.sweep(
+        objective, exp_name, cfg(), n_trials=4, metric="loss", on_trial=events.append
+    )
+    assert [(e.number, e.state) for e in events] == [
+        (0, "RUNNING"), (0, "COMPLETE"), (1, "RUNNING"), (1, "FAIL"),
+        (2, "RUNNING"), (2, "PRUNED"), (3, "RUNNING"), (3, "COMPLETE"),
+    ]  # fmt: skip
+    started = [e for e in events if e.state == "RUNNING"]
+    assert all(e.run is not None and e.run.run_id == e.run_id for e in started)
+    assert all(e.duration is None for e in started)
+    ended = [e for e in events if e.state != "RUNNING"]
+    assert [e.run_id for e in ended] == [t.run_id for t in result.trials]
+    assert all(e.run is None and e.duration >= 0 and e.started > 0 for e in ended)
+    assert ended[0].value == pytest.approx(result.trials[0].value)
+    assert "diverged" in ended[1].error
+
+
+def test_a_failing_on_trial_listener_costs_the_sweep_nothing(tracker, exp_name, caplog):
+    def broken(outcome):
+        raise RuntimeError("the view broke")
+
+    result = tracker.sweep(
+        lambda t: t.suggest_float("x", 0, 1), exp_name, cfg(), n_trials=2, metric="m",
+        on_trial=broken,
+    )  # fmt: skip
+    assert [t.state for t in result.trials] == ["COMPLETE", "COMPLETE"]
+    assert len(children(tracker, result)) == 2
+    assert "on_trial listener failed" in caplog.text

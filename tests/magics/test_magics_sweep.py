@@ -105,3 +105,37 @@ def test_register_best_after_the_cell_registers_and_shows_the_promotion_widget(
     assert version.run_id == sweep.best_run_id
     assert version.stage == "development"
     assert process_registry.get_model(TENANT, "sweep-tree") is not None
+
+
+def test_live_shows_the_sweep_view_then_leaves_its_figure(shell, tracker, exp_name):
+    cell = (
+        f"%%matih_sweep {exp_name} --trials 3 --metric loss --name watched --live\n"
+        "x = trial.suggest_float('x', -2, 2)\n"
+        "for step in range(3):\n"
+        "    trial.report((x - 0.5) ** 2 + 1 / (step + 1), step)\n"
+        "(x - 0.5) ** 2\n"
+    )
+    with capture_output() as cap:
+        assert shell.run_cell(cell).success
+    kinds = [set(o.data) for o in cap.outputs]
+    assert "application/vnd.jupyter.widget-view+json" in kinds[0]
+    assert {"image/png", "text/plain"} <= kinds[-1]  # the figure replaces the view
+    text = cap.outputs[-1].data["text/plain"]
+    result = shell.user_ns["sweep"]
+    assert f"trial {result.best_trial:>3} complete" in text.splitlines()[1]
+    assert "Sweep 'watched': 3 trials run (3 complete)." in cap.stdout
+
+
+def test_live_view_is_finished_when_the_sweep_stops_on_a_broken_objective(shell, exp_name):
+    with capture_output() as cap:
+        result = shell.run_cell(
+            f"%%matih_sweep {exp_name} --trials 3 --metric m --live\n'not a number'\n"
+        )
+    assert not result.success
+    assert "image/png" in cap.outputs[-1].data  # no live view left behind
+    assert "not a number" in cap.stderr and "Traceback" not in cap.stderr
+
+
+def test_help_explains_live(shell):
+    doc = shell.find_cell_magic("matih_sweep").__doc__
+    assert "--live" in doc and "click" in doc.lower()

@@ -16,6 +16,8 @@ export interface IChartOptions extends IViewSettings {
   layoutControl: boolean;
   /** Metrics to show, in this order (default: every metric, in arrival order). */
   metrics: string[] | null;
+  /** Runs to show (default: every run). */
+  runs: string[] | null;
   /** A person zoomed to [min, max] on a chart `width` pixels wide. */
   onZoom?: (min: number, max: number, width: number) => void;
   /** A person changed a setting from the control bar. */
@@ -31,7 +33,8 @@ const DEFAULTS: IChartOptions = {
   height: 200,
   controls: true,
   layoutControl: true,
-  metrics: null
+  metrics: null,
+  runs: null
 };
 
 /**
@@ -233,7 +236,11 @@ export class MetricChart {
 
   private curvesOf(metrics: string[]): ICurve[] {
     const out: ICurve[] = [];
+    const only = this.options.runs?.length ? new Set(this.options.runs) : null;
     for (const run of this.runOrder) {
+      if (only && !only.has(run)) {
+        continue;
+      }
       for (const m of metrics) {
         const c = this.store.curves.get(`${run}\u0000${m}`);
         if (c) {

@@ -9,6 +9,7 @@ import '../../style/chart.css';
 
 import { ILiveState, renderLive } from './live';
 import { IRunsState, renderRuns } from './runs';
+import { ITrialsState, renderTrials } from './trials';
 
 type State = ILiveState & { view: string };
 
@@ -19,6 +20,9 @@ function render({ model, el }: RenderProps<State>): () => void {
   }
   if (view === 'runs') {
     return renderRuns(model as unknown as AnyModel<IRunsState>, el);
+  }
+  if (view === 'trials') {
+    return renderTrials(model as unknown as AnyModel<ITrialsState>, el);
   }
   el.textContent = `matih: unknown chart view ${JSON.stringify(view)}; upgrade matih-jupyter.`;
   return () => undefined;

@@ -7,6 +7,7 @@ import { IPointsChunk } from '../chart/series';
 /** The widget's synced state (set by the kernel; saved with the notebook, never secrets). */
 export interface ILiveState {
   metrics: string[];
+  runs: string[];
   x: IViewSettings['x'];
   smoothing: number;
   log_scale: boolean;
@@ -96,6 +97,7 @@ export function renderLive(
   };
   const keys = [
     'metrics',
+    'runs',
     'x',
     'smoothing',
     'log_scale',
@@ -121,6 +123,7 @@ export function renderLive(
 function settingsOf(model: AnyModel<ILiveState>) {
   return {
     metrics: model.get('metrics')?.length ? model.get('metrics') : null,
+    runs: model.get('runs')?.length ? model.get('runs') : null,
     x: model.get('x'),
     smoothing: model.get('smoothing'),
     logScale: model.get('log_scale'),

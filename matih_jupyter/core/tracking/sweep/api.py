@@ -8,6 +8,7 @@ from typing import Any
 from ...isolation import isolated_methods
 from ..run_config import RunConfig
 from .result import SweepResult
+from .trial_run import TrialOutcome
 
 
 @isolated_methods
@@ -29,6 +30,7 @@ class SweepsMixin:
         n_jobs: int = 1,
         sweep_name: str = "sweep",
         storage: str | None = None,
+        on_trial: Callable[[TrialOutcome], None] | None = None,
     ) -> SweepResult:
         """Search hyperparameters with Optuna, each trial a child run of the sweep's run.
 
@@ -43,6 +45,10 @@ class SweepsMixin:
         Running the same ``sweep_name`` in the same experiment again continues it up to
         ``n_trials`` trials in all. The study is stored beside the runs (``storage``,
         else ``MATIH_SWEEP_STORAGE``, else a file next to the SQLite store).
+
+        ``on_trial(outcome)`` hears of each trial as it starts (state ``RUNNING``, with
+        its run) and as it ends (its `TrialOutcome`): a live view of the sweep follows it.
+        A listener that raises is logged and the sweep goes on.
 
         Needs the ``sweep`` extra (Optuna).
         """
@@ -62,4 +68,5 @@ class SweepsMixin:
             n_jobs=n_jobs,
             sweep_name=sweep_name,
             storage=storage,
+            on_trial=on_trial,
         ).run()

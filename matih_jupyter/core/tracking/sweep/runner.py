@@ -20,7 +20,7 @@ from ..run_config import RunConfig
 from .result import SweepResult
 from .storage import open_storage, storage_url
 from .tags import SweepTag
-from .trial_run import ATTR_RUN_ID, TrialOutcome, TrialSpec, run_trial
+from .trial_run import ATTR_RUN_ID, TrialOutcome, TrialSpec, announce, run_trial
 
 DIRECTIONS = ("minimize", "maximize")
 #: The study's user attribute that names the sweep's parent run.
@@ -73,6 +73,7 @@ class SweepRunner:
         n_jobs: int,
         sweep_name: str,
         storage: str | None,
+        on_trial: Callable[[TrialOutcome], None] | None = None,
     ) -> None:
         check_sweep_args(objective, n_trials, direction, metric, sweep_name, n_jobs)
         if timeout is not None and not timeout > 0:
@@ -85,6 +86,7 @@ class SweepRunner:
         self._storage_url = storage_url(tracker.tracking_uri, storage)
         self._experiment_name = experiment_name
         self._objective = objective
+        self._on_trial = on_trial
         self._optuna_args = {"sampler": sampler, "pruner": pruner}
         self._outcomes: list[TrialOutcome] = []
         #: The best complete trial known here: number, run id, value, params.
@@ -112,7 +114,7 @@ class SweepRunner:
         parent = self._parent(study, exp_id, study_name)
         spec = TrialSpec(
             self.tracker, exp_id, parent.run_id, self.tenant, self.cfg.user_id, self.name,
-            study_name, self.metric, self._objective,
+            study_name, self.metric, self._objective, self._on_trial,
         )  # fmt: skip
         self._close_dead_trials(study)
         self._update_best(study, parent)  # a continued sweep starts from its best so far
@@ -213,6 +215,7 @@ class SweepRunner:
                     self._outcomes.append(outcome)
                     self._note_trial(parent, outcome)
                     self._keep_best_model(outcome)
+                    announce(spec, outcome)
 
         if self.n_jobs == 1:
             worker()

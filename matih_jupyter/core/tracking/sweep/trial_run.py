@@ -3,7 +3,9 @@ log the trial's params and values, and end the run in the state that matches."""
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +13,8 @@ from typing import Any
 from ...errors import InvalidInputError
 from ..run_config import RunConfig
 from .tags import SweepTag
+
+_log = logging.getLogger(__name__)
 
 #: The trial's Optuna user attribute that names its run.
 ATTR_RUN_ID = "matih.run_id"
@@ -37,26 +41,42 @@ class TrialSpec:
     study_name: str
     metric: str
     objective: Callable[[Any], Any]
+    #: Told of each trial as it starts (state RUNNING) and as it ends.
+    on_trial: Callable[[TrialOutcome], None] | None = None
 
 
 @dataclass
 class TrialOutcome:
     number: int
     run_id: str
-    state: str  # COMPLETE, PRUNED or FAIL
+    state: str  # RUNNING (just started), COMPLETE, PRUNED or FAIL
     value: float | None
     params: dict[str, Any]
     #: Why the trial failed (``Type: message``), for a failed trial.
     error: str | None = None
     #: The model the objective returned beside its value (``return value, model``).
     model: Any = field(default=None, repr=False)
+    #: When the trial started (seconds since the epoch), and how long it took once ended.
+    started: float = 0.0
+    duration: float | None = None
+    #: The trial's `ActiveRun`, in the RUNNING event only: a live view taps its metrics.
+    run: Any = field(default=None, repr=False)
+
+
+def announce(spec: TrialSpec, outcome: TrialOutcome) -> None:
+    """Tell ``spec.on_trial`` of a trial. A failing listener (a live view) is logged and
+    left out: it must never cost the sweep a trial."""
+    if spec.on_trial is None:
+        return
+    try:
+        spec.on_trial(outcome)
+    except Exception:
+        _log.warning("the sweep's on_trial listener failed", exc_info=True)
 
 
 def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
     """Run one asked trial to its end. A failing objective fails the trial only (the
     sweep goes on); an interrupt ends it KILLED and is raised again."""
-    import optuna
-
     # Written with the run itself: a trial whose process dies still says which it was.
     identity = {SweepTag.NAME: spec.sweep_name, SweepTag.STUDY: spec.study_name}
     identity[SweepTag.TRIAL] = str(trial.number)
@@ -64,6 +84,20 @@ def run_trial(spec: TrialSpec, study: Any, trial: Any) -> TrialOutcome:
         spec.experiment_id, _child_config(spec, trial.number), spec.tenant, identity
     )
     trial.set_user_attr(ATTR_RUN_ID, run.run_id)
+    started = time.time()
+    announce(
+        spec,
+        TrialOutcome(trial.number, run.run_id, "RUNNING", None, {}, started=started, run=run),
+    )
+    outcome = _finish(spec, study, trial, run)
+    outcome.started, outcome.duration = started, time.time() - started
+    return outcome
+
+
+def _finish(spec: TrialSpec, study: Any, trial: Any, run: Any) -> TrialOutcome:
+    """Run the objective and close the trial as it went."""
+    import optuna
+
     try:
         # The objective's own logging goes to this run: it is tracker.active_run().
         value, model = _value_and_model(spec, run, spec.objective(trial))
