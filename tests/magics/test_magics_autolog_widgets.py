@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import pytest
 from IPython.core.error import UsageError
@@ -105,6 +106,26 @@ def test_autolog_scope_survives_a_failing_cell(shell, tracker, exp_name):
     runs = tracker.list_runs(TENANT, exp_name)
     statuses = sorted((r.parent_run_id is None, r.status) for r in runs)
     assert statuses == [(False, "finished"), (True, "failed")]
+
+
+def test_autolog_keeps_mlflows_y_pred_warning_out_of_the_cell_but_not_the_users(shell, exp_name):
+    # MLflow's training metrics call log_loss(y_pred=...), renamed in scikit-learn 1.9; the
+    # same call in the user's own code must still warn (the filter is not global).
+    users_call = "from sklearn.metrics import log_loss\nlog_loss([0, 1], y_pred=[0.2, 0.7])\n"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fitted = shell.run_cell(f"%%matih_run {exp_name} --autolog --no-models\n" + FIT.format(c=1))
+        assert fitted.success, fitted.error_in_exec
+        mlflows = [str(w.message) for w in seen if "y_pred" in str(w.message)]
+        own = shell.run_cell(f"%%matih_run {exp_name} --autolog --no-models\n" + users_call)
+        assert own.success, own.error_in_exec
+        users = [w.category for w in seen if "y_pred" in str(w.message)]
+    assert mlflows == []
+    assert users == [FutureWarning]
+    from mlflow.sklearn import utils
+
+    assert utils._get_metrics_value_dict.__name__ == "_get_metrics_value_dict"
+    assert not hasattr(utils._get_metrics_value_dict, "__wrapped__")  # put back at the end
 
 
 # -- --live -------------------------------------------------------------------------------

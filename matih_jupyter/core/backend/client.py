@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from ..config import StoreConfig
 from . import internals
+from .new_store import created_quietly
 
 __all__ = ["MlflowClient", "ViewType", "make_client", "registry_writer"]
 
@@ -26,7 +27,12 @@ def make_client(store: StoreConfig) -> MlflowClient:
     # MLflow draws a progress bar per artifact download once tqdm is installed: a widget
     # in the user's cell for every model load. Users who set it explicitly keep theirs.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    return MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.registry_uri)
+    with created_quietly(store) as new:
+        client = MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.registry_uri)
+        if new:
+            # Created here, not in whichever later call happens to reach it first.
+            client.search_experiments(max_results=1)
+    return client
 
 
 def registry_writer(client: MlflowClient) -> Any:

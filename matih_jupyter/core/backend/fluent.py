@@ -8,12 +8,18 @@ here and restores every value, set or unset, when it closes.
 
 from __future__ import annotations
 
+import functools
 import os
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 from . import internals
 
 _ENV_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+# MLflow's scikit-learn autologging still passes `y_pred=` to `log_loss`, which
+# scikit-learn 1.9 renamed: the FutureWarning is MLflow's to fix, not the user's.
+_MLFLOW_Y_PRED_WARNING = r"`y_pred` was renamed to `y_proba`"
 
 
 def save_state() -> dict[str, Any]:
@@ -32,9 +38,12 @@ def restore_state(saved: dict[str, Any]) -> None:
             os.environ[name] = value
 
 
-def autolog_into(tracking_uri: str, registry_uri: str, experiment_id: str, **options: Any) -> None:
+def autolog_into(
+    tracking_uri: str, registry_uri: str, experiment_id: str, **options: Any
+) -> Callable[[], None]:
     """Point the fluent API at a store and experiment, then turn autologging on with
-    ``options`` (extra_tags, log_models, log_datasets, exclude_flavors)."""
+    ``options`` (extra_tags, log_models, log_datasets, exclude_flavors). Returns what
+    `autolog_off` needs to undo the warning filter set here."""
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
@@ -42,13 +51,34 @@ def autolog_into(tracking_uri: str, registry_uri: str, experiment_id: str, **opt
     current = internals.fluent_globals()
     internals.set_fluent_globals(current["tracking_uri"], current["registry_uri"], experiment_id)
     mlflow.autolog(silent=True, **options)
+    return internals.wrap_sklearn_training_metrics(_without_y_pred_warning)
 
 
-def autolog_off() -> None:
+def autolog_off(unwrap: Callable[[], None] | None = None) -> None:
     """Turn autologging off and end the fluent runs a fit left open (an interrupted fit
-    can leave its managed run on the fluent stack)."""
+    can leave its managed run on the fluent stack); ``unwrap`` is what `autolog_into`
+    returned."""
     import mlflow
 
-    mlflow.autolog(disable=True, silent=True)
-    while mlflow.active_run() is not None:
-        mlflow.end_run("KILLED")
+    try:
+        mlflow.autolog(disable=True, silent=True)
+        while mlflow.active_run() is not None:
+            mlflow.end_run("KILLED")
+    finally:
+        if unwrap is not None:
+            unwrap()
+
+
+def _without_y_pred_warning(compute: Callable[..., Any]) -> Callable[..., Any]:
+    """``compute`` (MLflow's training metrics of one fit) with scikit-learn's `y_pred`
+    FutureWarning ignored while it runs, and only then: the user's own calls still warn."""
+
+    @functools.wraps(compute)
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=_MLFLOW_Y_PRED_WARNING, category=FutureWarning
+            )
+            return compute(*args, **kwargs)
+
+    return quiet

@@ -76,6 +76,23 @@ def current_request_workspace() -> str | None:
     return get_request_workspace()
 
 
+def wrap_sklearn_training_metrics(wrap: Callable[[Any], Any]) -> Callable[[], None]:
+    """Replace the function MLflow's scikit-learn autologging computes a fit's training
+    metrics with by ``wrap(original)``; return what puts the original back. A no-op when
+    MLflow's scikit-learn flavour cannot be imported (no scikit-learn)."""
+    try:
+        from mlflow.sklearn import utils
+    except ImportError:
+        return lambda: None
+    original = utils._get_metrics_value_dict
+    utils._get_metrics_value_dict = wrap(original)
+
+    def unwrap() -> None:
+        utils._get_metrics_value_dict = original
+
+    return unwrap
+
+
 def _has(module: str, *names: str) -> Callable[[], bool]:
     def check() -> bool:
         import importlib
@@ -124,5 +141,10 @@ PINNED: list[tuple[str, str, Callable[[], bool]]] = [
             "set_server_request_workspace",
             "get_request_workspace",
         ),
+    ),
+    (
+        "wrap_sklearn_training_metrics",
+        "mlflow.sklearn.utils._get_metrics_value_dict",
+        _has("mlflow.sklearn.utils", "_get_metrics_value_dict"),
     ),
 ]

@@ -11,6 +11,8 @@ tenants from one process); this module is the one exception, through the backend
 * ``mlflow.autolog()`` is on, with ``extra_tags`` so every run it creates carries the
   tenant, user and job tags of the matih run and ``mlflow.parentRunId`` = the matih run:
   autologged fits show up as children of it, in the tenant's experiment;
+* warnings MLflow's own autologging code causes (scikit-learn's ``y_pred`` rename) are
+  ignored while that code runs, so the user's cell shows only its own warnings;
 * when the scope closes, autologging is switched off, any fluent run the scope left open is
   ended, and the previous global URIs, experiment and environment variables are restored.
 
@@ -21,6 +23,7 @@ inside the Jupyter server, which serves many tenants from one process.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +79,7 @@ class AutologScope:
             "exclude_flavors": exclude_flavors,
         }
         self._saved: dict[str, Any] | None = None
+        self._unwrap: Callable[[], None] | None = None
         self.active = False
 
     @staticmethod
@@ -107,7 +111,7 @@ class AutologScope:
             tracker = self.run.tracker
             self._saved = fluent.save_state()
             try:
-                fluent.autolog_into(
+                self._unwrap = fluent.autolog_into(
                     tracker.tracking_uri,
                     tracker.registry_uri,
                     self.run.experiment_id,
@@ -130,8 +134,9 @@ class AutologScope:
             if not self.active:
                 return
             try:
-                fluent.autolog_off()
+                fluent.autolog_off(self._unwrap)
             finally:
+                self._unwrap = None
                 if self._saved is not None:
                     fluent.restore_state(self._saved)
                 self._saved = None
