@@ -263,3 +263,17 @@ def test_a_failing_on_trial_listener_costs_the_sweep_nothing(tracker, exp_name, 
     assert [t.state for t in result.trials] == ["COMPLETE", "COMPLETE"]
     assert len(children(tracker, result)) == 2
     assert "on_trial listener failed" in caplog.text
+
+
+def test_threads_of_one_process_run_exactly_n_trials_between_them(tracker, exp_name):
+    import time
+
+    def slow(trial):
+        time.sleep(0.05)  # the threads overlap
+        return trial.suggest_float("x", 0, 1)
+
+    result = tracker.sweep(slow, exp_name, cfg(), n_trials=7, metric="m", n_jobs=3)
+    assert sorted(t.number for t in result.trials) == list(range(7))
+    assert len(children(tracker, result)) == 7
+    again = tracker.sweep(slow, exp_name, cfg(), n_trials=9, metric="m", n_jobs=3)
+    assert sorted(t.number for t in again.trials) == [7, 8]  # resumed: two more, not nine

@@ -157,7 +157,9 @@ class SweepRunner:
                 hint="Keep the direction, or give the new search another sweep_name.",
             )
         self._study_name = study_name
-        self._study_id = self._storage.get_study_id_from_name(study_name)
+        study_id = self._storage.get_study_id_from_name(study_name)
+        #: How many trials the study had, as far as this process knows.
+        self._seen = int(self._storage.get_n_trials(study_id))
         return study
 
     def _parent(self, study: Any, exp_id: str, study_name: str) -> Any:
@@ -209,8 +211,8 @@ class SweepRunner:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
 
         def worker() -> None:
-            while self._wants_more(deadline):
-                outcome = run_trial(spec, study, study.ask())
+            while (trial := self._next_trial(study, deadline)) is not None:
+                outcome = run_trial(spec, study, trial)
                 with self._lock:
                     self._outcomes.append(outcome)
                     self._note_trial(parent, outcome)
@@ -230,11 +232,22 @@ class SweepRunner:
         if self._best is not None and self._best[0] == outcome.number:
             _BEST_MODELS[self._study_name] = (outcome.number, model)
 
-    def _wants_more(self, deadline: float | None) -> bool:
+    def _next_trial(self, study: Any, deadline: float | None) -> Any:
+        """The next trial to run, or None when the sweep has its trials (or its time).
+
+        Trial numbers run through the whole study, other kernels' trials too, so the
+        last one asked says how many trials there were then; counting them in the
+        storage instead would read every trial of the study, for each trial. A kernel
+        that missed others' latest trials starts at most one trial too many. Threads of
+        this process ask one at a time, so together they never start too many."""
         if deadline is not None and time.monotonic() >= deadline:
-            return False
-        # Counted in the storage: other kernels may be adding trials to the same study.
-        return int(self._storage.get_n_trials(self._study_id)) < self.n_trials
+            return None
+        with self._lock:
+            if self._seen >= self.n_trials:
+                return None
+            trial = study.ask()
+            self._seen = max(self._seen, trial.number + 1)
+            return trial
 
     def _note_trial(self, parent: Any, outcome: TrialOutcome) -> None:
         """A point per trial on the parent's best-so-far curve; its best-trial tags are
