@@ -109,6 +109,8 @@ class RunComparison:
         self.runs_chart = RunsChart()
         self._checkboxes: dict[str, w.Checkbox] = {}
         self._default_axes: list[str] = []
+        # The value each dropdown was last given by the widget itself (not by a person).
+        self._defaulted: dict[w.Dropdown, Any] = {}
         self._selection_note = False
 
         self._quiet = False
@@ -248,7 +250,7 @@ class RunComparison:
         self._set_options(self.chart_metric, metric_options, ranked[0] if ranked else None)
         self._set_options(self.scatter_metric, metric_options, ranked[0] if ranked else None)
         params = rank_params(runs, self.params)
-        # A param most runs have (and whose value differs), not one only one run has.
+        # A param whose value differs between the runs, not one only one run has.
         self._set_options(self.scatter_param, self.params, params[0] if params else None)
         self._sort_and_render()
         self._update_runs_chart()
@@ -288,12 +290,15 @@ class RunComparison:
             raise
 
     def _set_options(self, dropdown: w.Dropdown, options: list[str], default: Any = None) -> None:
+        """New options; a value a person chose stays while it is one of them, a value the
+        widget chose itself follows ``default`` (the runs listed may have changed)."""
         current = dropdown.value
+        chosen = current in options and current != self._defaulted.get(dropdown)
         self._quiet = True  # observers would redraw for every intermediate value
         try:
             if list(dropdown.options) != list(options):
                 dropdown.options = options
-            if current in options:
+            if chosen:
                 dropdown.value = current
             elif default in options:
                 dropdown.value = default
@@ -301,6 +306,8 @@ class RunComparison:
                 dropdown.value = options[0] if options else None
         finally:
             self._quiet = False
+        if not chosen:
+            self._defaulted[dropdown] = dropdown.value
 
     def _value(self, run: Any, column: str) -> Any:
         if column.startswith("metrics."):

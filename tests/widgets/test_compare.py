@@ -242,6 +242,26 @@ def test_scatter_defaults_to_a_param_most_runs_have_and_follows_the_dropdowns(
     assert widget.runs_chart.axes == ["params.depth", "metrics.auc"]  # a person's choice stays
 
 
+def test_the_scatters_default_param_follows_new_runs_but_a_chosen_one_stays(tracker, exp_name):
+    def logged(name: str, params: dict[str, str]) -> None:
+        with tracker.start_run(exp_name, RunConfig(run_name=name, tenant_id=TENANT)) as run:
+            run.log_params(params)
+            run.log_metric("auc", 0.5)
+
+    logged("first", {"alpha": "1", "lr": "0.1"})
+    widget = RunComparison(exp_name, tracker=tracker, tenant_id=TENANT)
+    assert widget.scatter_param.value == "alpha"  # one run: nothing differs yet
+    logged("second", {"lr": "0.2"})
+    logged("third", {"lr": "0.3"})
+    widget.refresh()
+    # alpha is now a param only one run has; lr differs between the runs
+    assert widget.scatter_param.value == "lr" and widget.runs_chart.x_key == "params.lr"
+    widget.scatter_param.value = "alpha"  # a person's choice
+    logged("fourth", {"lr": "0.4"})
+    widget.refresh()
+    assert widget.scatter_param.value == "alpha" and widget.runs_chart.x_key == "params.alpha"
+
+
 def test_a_selection_in_the_browser_sets_the_checked_runs(tracker, exp_name, runs):
     widget = RunComparison(exp_name, tracker=tracker, tenant_id=TENANT)
     widget.chart_metric.value = "auc"
