@@ -8,6 +8,7 @@ notebook.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import math
@@ -179,3 +180,17 @@ def ema(values: Iterable[float], alpha: float) -> list[float]:
         last = alpha * last + (1 - alpha) * v
         out.append(last / (1 - alpha**n) if alpha > 0 else v)
     return out
+
+
+def widget_bundle(widget: Any, text: str) -> dict[str, Any]:
+    """A live widget's output: its view, with ``text`` for what cannot show widgets."""
+    shown = widget._repr_mimebundle_() or {}
+    # anywidget answers (data, metadata); ipywidgets answers data.
+    bundle = dict(shown[0] if isinstance(shown, tuple) else shown)
+    bundle["text/plain"] = text
+    return bundle
+
+
+def png_bundle(png: bytes, text: str) -> dict[str, Any]:
+    """A finished view's output: a PNG and its text summary, shown anywhere."""
+    return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}

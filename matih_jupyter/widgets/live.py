@@ -11,14 +11,13 @@ sidebar draw finished runs interactively.)
 
 from __future__ import annotations
 
-import base64
 import math
 import threading
 import time
 from typing import Any
 
 from ..core.errors import InvalidInputError
-from ._common import best_index, fmt, goal_for
+from ._common import best_index, fmt, goal_for, png_bundle, widget_bundle
 from .chart_widget import MetricChart
 from .live_sources import Point, PolledRun, Update, WriterFeed
 from .static_figure import curves_png
@@ -194,16 +193,11 @@ class LiveMetricsPlot:
         instead of any fallback beside it."""
         if self.final_png:
             return self.static_bundle()
-        shown = self.chart._repr_mimebundle_() or {}
-        # anywidget answers (data, metadata); ipywidgets answers data.
-        bundle = dict(shown[0] if isinstance(shown, tuple) else shown)
-        bundle["text/plain"] = self._text()
-        return bundle
+        return widget_bundle(self.chart, self._text())
 
     def static_bundle(self) -> dict[str, Any]:
         """The final figure as PNG plus a text summary (no widget)."""
-        png = self.final_png or self._png()
-        return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": self._text()}
+        return png_bundle(self.final_png or self._png(), self._text())
 
     # -- following the run ---------------------------------------------------------------
 

@@ -17,7 +17,6 @@ anywhere.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from types import SimpleNamespace
@@ -25,7 +24,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ._common import fmt
+from ._common import fmt, png_bundle, widget_bundle
 from .chart_widget import MetricChart
 from .runs_chart import RunsChart, default_axes, rank_params, runs_table
 from .static_figure import curves_png
@@ -214,14 +213,10 @@ class SweepView:
         """The view while the sweep runs; once finished, the PNG and text table."""
         if self.final_png is not None:
             return self.static_bundle()
-        shown = self.box._repr_mimebundle_() or {}
-        bundle = dict(shown[0] if isinstance(shown, tuple) else shown)
-        bundle["text/plain"] = self.text()
-        return bundle
+        return widget_bundle(self.box, self.text())
 
     def static_bundle(self) -> dict[str, Any]:
-        png = self.final_png or self._png()
-        return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": self.text()}
+        return png_bundle(self.final_png or self._png(), self.text())
 
     def finish(self) -> SweepView:
         """Stop following (the sweep ended or stopped): the output becomes the PNG and the

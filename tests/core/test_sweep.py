@@ -7,8 +7,8 @@ import subprocess
 import sys
 import textwrap
 
-import optuna
 import pytest
+from sweep_harness import reporting_objective
 
 from matih_jupyter import InvalidInputError, RunConfig
 
@@ -27,15 +27,7 @@ def children(tracker, result, tenant: str = TENANT):
     return sorted(runs, key=lambda r: int(r.tags["matih.sweep.trial"]))
 
 
-def objective(trial):
-    x = trial.suggest_float("x", -3.0, 3.0)
-    if trial.number == 1:
-        raise ValueError("diverged")
-    for step in range(3):
-        trial.report((x - 1) ** 2 + 1.0 / (step + 1), step)
-    if trial.number == 2:
-        raise optuna.TrialPruned()
-    return (x - 1) ** 2
+objective = reporting_objective
 
 
 def test_each_trial_is_a_child_run_ending_in_the_state_of_its_trial(tracker, exp_name):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sweep_harness import mixed_objective
+from sweep_harness import mixed_objective, reporting_objective
 
 from matih_jupyter import RunConfig
 from matih_jupyter.widgets import SweepView
@@ -16,19 +16,9 @@ from .conftest import PNG_MAGIC, TENANT, XSS
 
 
 def reporting(trial):
-    """Three intermediate values per trial (the curve), then the value; trial 1 fails,
-    trial 2 is pruned."""
-    x = trial.suggest_float("x", -3.0, 3.0)
+    """The shared reporting objective, with a param whose text is markup."""
     trial.suggest_categorical("kind", ["a", XSS])
-    if trial.number == 1:
-        raise ValueError("diverged")
-    for step in range(3):
-        trial.report((x - 1) ** 2 + 1.0 / (step + 1), step)
-    if trial.number == 2:
-        import optuna
-
-        raise optuna.TrialPruned()
-    return (x - 1) ** 2
+    return reporting_objective(trial)
 
 
 @pytest.fixture
