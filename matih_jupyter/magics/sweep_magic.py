@@ -125,9 +125,7 @@ class SweepMagics(Magics):
         from .magics import _widgets
 
         view_class = _widgets("SweepView", "--live")
-        view = view_class(
-            args.metric, args.direction, sweep_name=args.name, n_trials=args.trials
-        )
+        view = view_class(args.metric, args.direction, sweep_name=args.name, n_trials=args.trials)
         return view.display()
 
     def _registry(self) -> Any:
