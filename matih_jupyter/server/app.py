@@ -5,7 +5,8 @@
 handlers share: it resolves the caller's tenant, builds the tracker bound to the configured
 store and makes it the process tracker, serves the registry from the process registry (so
 the hooks added to it, by `registry_hooks` or by anything else in the process, gate every
-REST promotion), and runs blocking core calls on a thread pool with a time limit.
+REST promotion), issues the runs listing's page tokens, shares the tenants' change tokens,
+and runs blocking core calls on a thread pool with a time limit.
 
 The store comes only from this configuration (or the server's environment): nothing a
 client sends can choose a tracking URI, a registry URI or an artifact location.
@@ -27,6 +28,8 @@ from ..core.config import StoreConfig, default_tenant
 from ..core.errors import BackendUnavailableError, MatihError, NotFoundError
 from ..core.tenancy import TENANT_ID_RE, validate_tenant_id
 from . import hook_setup
+from .changes import ChangeFeed
+from .page_tokens import PageTokens
 
 if TYPE_CHECKING:
     from ..core import ExperimentTracker, ModelRegistry
@@ -215,9 +218,11 @@ class MatihService:
 
     Args:
         config: The extension's settings.
+        secret: The key of the runs listing's page tokens (the Jupyter server's cookie
+            secret); None: a random one for this service.
     """
 
-    def __init__(self, config: MatihJupyter) -> None:
+    def __init__(self, config: MatihJupyter, secret: bytes | None = None) -> None:
         self.config = config
         self.store = StoreConfig.resolve(
             config.tracking_uri, config.artifact_root, config.registry_uri
@@ -228,6 +233,9 @@ class MatihService:
         #: The hooks this server added to the process registry when it started.
         self.hooks: list[Any] = []
         self._pool = _pool(max(1, config.max_workers))
+        self.page_tokens = PageTokens(secret)
+        #: The tenants' change tokens, polled by the live sidebar.
+        self.changes = ChangeFeed(lambda: self.tracker)
 
     # -- tenants -----------------------------------------------------------------------
 
@@ -336,7 +344,7 @@ def load_extension(server_app: Any) -> None:
     from .handlers import setup_handlers
 
     config = MatihJupyter(parent=server_app)
-    service = MatihService(config)
+    service = MatihService(config, server_app.web_app.settings.get("cookie_secret"))
     # Before the routes exist: no promotion is ever served without the configured gates.
     hooks = service.install_registry_hooks()
     setup_handlers(server_app.web_app, service)

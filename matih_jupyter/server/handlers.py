@@ -30,9 +30,10 @@ from tornado import web
 
 from ..core.errors import InvalidInputError, MatihError, NotFoundError
 from ..core.models import ExperimentCreate
-from . import sweeps
+from . import page_tokens, run_search, sweeps
 from .app import TENANT_HEADER, MatihService
 from .schemas import (
+    MAX_PAGE,
     MAX_RUNS_COMPARED,
     SERVER_CHOSEN,
     AliasSet,
@@ -301,6 +302,16 @@ class ExperimentsHandler(MatihHandler):
         self.reply(exp, 201)
 
 
+class ChangesHandler(MatihHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Change tokens of the tenant's experiments and of each experiment's runs (see
+        `changes`): what a live view polls, reloading only what changed."""
+        tenant = self.tenant
+        self.reply(await self.call(lambda: self.service.changes.tokens(tenant)))
+
+
 class ExperimentHandler(MatihHandler):
     @web.authenticated
     @authorized
@@ -334,19 +345,28 @@ class ExperimentRunsHandler(MatihHandler):
     @web.authenticated
     @authorized
     async def get(self, experiment_id: str) -> None:
-        """Runs of one experiment: ``filter``, ``order_by``, ``max_results``, ``page_token``.
+        """Runs of one experiment, one page at a time: ``filter``, ``search`` (the name
+        contains), ``status``, ``order_by``, ``max_results`` (at most `MAX_PAGE`) and
+        ``page_token`` (a ``next_page_token`` this same listing answered).
 
         Without ``parent`` the top level: ordinary runs and sweep parents, each parent with
         a ``sweep`` summary, and no trials (unless ``include_trials``). With ``parent`` (a
         run id of the tenant, in this experiment) only that run's children."""
         tenant = self.tenant
         filter_string = self.query("filter")
+        search = run_search.check_search(self.query("search"))
+        status = run_search.check_status(self.query("status"))
         order_by = self.query_list("order_by")
-        max_results = self.query_int("max_results", 100, 1, 1000)
-        page_token = self.query("page_token")
+        max_results = self.query_int("max_results", 100, 1, MAX_PAGE)
         include_deleted = self.query_bool("include_deleted")
         include_trials = self.query_bool("include_trials")
         parent = self.query("parent")
+        tokens = self.service.page_tokens
+        listing = page_tokens.scope(
+            tenant, experiment_id, filter_string, search, status, order_by,
+            include_deleted, include_trials, parent,
+        )  # fmt: skip
+        page_token = tokens.open(listing, self.query("page_token"))
         tracker = self.service.tracker
 
         def list_page(filter_: str, size: int, token: str | None) -> Any:
@@ -362,13 +382,14 @@ class ExperimentRunsHandler(MatihHandler):
 
         def run() -> dict[str, Any]:
             parent_id = None if parent is None else self._parent_id(experiment_id, parent)
+            narrowed = [c for c in (filter_string, *run_search.clauses(search, status)) if c]
             runs = list_page(
-                sweeps.runs_filter(filter_string, parent_id, include_trials),
+                sweeps.runs_filter(" and ".join(narrowed), parent_id, include_trials),
                 max_results,
                 page_token,
             )
-            rows = [_run_row(r, list_page) for r in runs]
-            return {"runs": rows, "next_page_token": _page_token(runs)}
+            rows = [_run_row(r, list_page) for r in runs if run_search.matches(r, search)]
+            return {"runs": rows, "next_page_token": tokens.issue(listing, _page_token(runs))}
 
         self.reply(await self.call(run))
 
@@ -725,6 +746,7 @@ def _model(service: MatihService, tenant: str, model_id: str) -> Any:
 #: Order matters where templates overlap: ``/experiments/runs`` before ``/experiments/{id}``.
 ROUTES: list[tuple[str, type[MatihHandler]]] = [
     ("/whoami", WhoAmIHandler),
+    ("/changes", ChangesHandler),
     ("/experiments", ExperimentsHandler),
     ("/experiments/runs", RunsCreateHandler),
     ("/experiments/compare", CompareHandler),

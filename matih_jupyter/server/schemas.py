@@ -32,6 +32,8 @@ SERVER_CHOSEN = frozenset(
 MAX_METRICS_PER_REQUEST = 10_000
 MAX_PARAMS_PER_REQUEST = 1_000
 MAX_RUNS_COMPARED = 100
+#: The most runs one page of a runs listing holds (MLflow's own largest page).
+MAX_PAGE = 1000
 
 Scalar = StrictStr | StrictInt | StrictFloat | StrictBool
 

@@ -53,7 +53,7 @@ async def test_every_registered_route_refuses_anonymous_calls(
     api: Api, jp_serverapp: Any, jp_fetch: Any, jp_base_url: str
 ) -> None:
     routes = _registered_routes(jp_serverapp.web_app)
-    assert len(routes) == len(ROUTES) == 19
+    assert len(routes) == len(ROUTES) == 20
     assert set(routes.values()) == {handler for _, handler in ROUTES}
     checked = 0
     for pattern, handler in routes.items():
