@@ -9,6 +9,7 @@ from typing import Any
 
 from ..backend.error_map import translate_errors
 from .artifacts import METRICS_HISTORY_FILE, MODEL_DIR
+from .governance.record import documents
 from .history import history as stage_history
 from .requirements import REQUIREMENTS_FILE
 from .snapshot import Snapshot
@@ -70,6 +71,29 @@ def _history_rows(records: Sequence[TransitionRecord]) -> str:
     return "\n".join(rows)
 
 
+def _record_rows(records: Sequence[Mapping[str, Any]]) -> str:
+    """The moves' records: who asked, who approved, the gates, the inputs and the code."""
+    if not records:
+        return "_none_\n"
+    rows = [
+        "| epoch | move | requested by | approved by | gates | inputs | commit |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for d in records:
+        gates = "; ".join(
+            f"{'pass' if g.get('passed') else 'FAIL'} {g.get('gate')}" for g in d.get("gates", [])
+        )
+        found = d.get("inputs", [])
+        inputs = ", ".join(f"{i.get('name')}@{str(i.get('digest'))[:8]}" for i in found)
+        cells = [
+            d.get("epoch"), f"{d.get('from_stage')} → {d.get('to_stage')}", d.get("requested_by"),
+            d.get("approved_by") or "", gates or "(no policy)", inputs or "",
+            str((d.get("code") or {}).get("git_commit") or "")[:12],
+        ]  # fmt: skip
+        rows.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def model_card(
     *,
     tenant_id: str,
@@ -88,6 +112,7 @@ def model_card(
     created_at: str,
     history: Sequence[TransitionRecord],
     onnx_note: str | None,
+    records: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """The Markdown model card of one version."""
     identity = {
@@ -107,6 +132,7 @@ def model_card(
         f"## Parameters\n\n{_table(dict(parameters))}\n"
         f"## Provenance\n\n{_table(_provenance(identity, provenance))}\n"
         f"## Stage history\n\n" + _history_rows(history) + "\n\n"
+        f"## Records of the moves\n\n{_record_rows(records)}\n"
         "## Artifacts\n\n"
         f"- `{MODEL_DIR}/`: the model in MLflow's `{framework}` flavor\n"
         f"- ONNX: {onnx}\n"
@@ -115,14 +141,15 @@ def model_card(
     )
 
 
-def write_card(client: Any, tenant: str, snap: Snapshot, version: str) -> None:
+def write_card(client: Any, tenant: str, snap: Snapshot, version: str, run: Any = None) -> None:
     """Store the card of ``version`` as read in ``snap`` beside its model (a version
-    without a run has no card)."""
+    without a run has no card). ``run``: the version's run, if already read."""
     mv = snap.versions.get(version)
     if mv is None or not mv.run_id:
         return
-    with translate_errors(f"reading run {mv.run_id}"):
-        run = client.get_run(mv.run_id)
+    if run is None:
+        with translate_errors(f"reading run {mv.run_id}"):
+            run = client.get_run(mv.run_id)
     tags = mv.tags or {}
     onnx = tags.get(TAG_ONNX)
     card = model_card(
@@ -142,6 +169,7 @@ def write_card(client: Any, tenant: str, snap: Snapshot, version: str) -> None:
         created_at=iso(mv.creation_timestamp),
         history=[r for r in stage_history(snap.tags) if r.version == version],
         onnx_note=None if onnx == "true" else (onnx or "not recorded"),
+        records=documents(tags),
     )
     prefix = tags.get(TAG_ARTIFACT_PATH, "")
     with translate_errors(f"storing the model card of version {version}"):

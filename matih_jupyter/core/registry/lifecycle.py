@@ -14,7 +14,7 @@ tells a rollback which version to restore.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConflictError, InvalidInputError, LifecycleError
@@ -39,6 +39,8 @@ class Plan:
     ops: list[Op]
     payloads: list[dict[str, Any]]
     changed_versions: list[str]
+    #: The moved versions' runs, read once while planning (records and model cards).
+    runs: dict[str, Any] = field(default_factory=dict)
 
 
 def check_reason(reason: Any) -> str | None:

@@ -138,7 +138,7 @@ class EpochRecord:
 
     def to_json(self) -> str:
         value: dict[str, Any] = {
-            "records": [r.model_dump() for r in self.records],
+            "records": [r.stored() for r in self.records],
             "ops": [encode(op) for op in self.ops],
         }
         if self.aborted:

@@ -21,8 +21,10 @@ from ..config import default_user
 from ..errors import NotFoundError
 from ..isolation import isolated_methods
 from ..tenancy import model_full_name, validate_name
-from . import aliases, champion, deletion, lifecycle, listing, loading, runs, snapshot, stage_change
+from . import aliases, champion, deletion, lifecycle, listing, loading, runs, snapshot
 from .claim import DEFAULT_LEASE_SECONDS, Epochs
+from .governance.api import GovernanceMixin
+from .governance.enforce import Actor
 from .history import history as stage_history
 from .hooks import DEFAULT_HOOK_STAGES, DEFAULT_WEBHOOK_TIMEOUT, HookCallable, HookSet
 from .registration import Registration, checked_inputs
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 
 @isolated_methods
-class ModelRegistry:
+class ModelRegistry(GovernanceMixin):
     """Tenant-scoped model registry with a governed stage lifecycle.
 
     Every method takes the tenant explicitly and answers another tenant's models,
@@ -59,6 +61,9 @@ class ModelRegistry:
     (promotions are never retried silently, so nobody archives a production version it
     did not see). A change left half-done by a dead writer is finished (its recorded,
     idempotent writes re-applied) or aborted by the next caller after ``lease_seconds``.
+
+    **Governance** (`GovernanceMixin`): a policy of who may move versions, gates and
+    approvals, checked in every stage change; a record of each move.
 
     **Hooks.** `add_hook` and `add_webhook`: callables and URLs told when a version
     enters a stage. ``before=True`` hooks are gates that can veto (nothing changes); after
@@ -303,21 +308,21 @@ class ModelRegistry:
 
         Raises:
             LifecycleError: The move is not allowed; the message names the allowed moves.
-            ConflictError: Another change of this model won a concurrent race, or a
-                before-hook refused the move (`HookVetoError`).
+            ConflictError: A concurrent change won, a before-hook or a policy gate refused
+                the move, or it needs approval (`ApprovalRequiredError`, request filed).
+            NotPermittedError: The policy does not let ``user_id`` move versions there.
             NotFoundError: No such model or version for this tenant.
         """
         tenant, name, full = self._full(tenant_id, model_id)
         target = validate_stage(target_stage, "target_stage")
-        why = lifecycle.check_reason(reason)
-        user = str(user_id or default_user())
+        why, user = lifecycle.check_reason(reason), str(user_id or default_user())
 
         def plan(snap: Snapshot) -> lifecycle.Plan:
             return lifecycle.transition_plan(
                 tenant, snap, version, target, why, user, expected_production
             )
 
-        return stage_change.change_stages(self._epochs, self.hooks, tenant, name, full, plan)
+        return self._governed_change(tenant, name, full, plan, Actor(user))
 
     def rollback(
         self, tenant_id: str, model_id: str, reason: str | None = None, user_id: str | None = None
@@ -337,13 +342,12 @@ class ModelRegistry:
             LifecycleError: No version is in production, or none was before it.
         """
         tenant, name, full = self._full(tenant_id, model_id)
-        why = lifecycle.check_reason(reason)
-        user = str(user_id or default_user())
+        why, user = lifecycle.check_reason(reason), str(user_id or default_user())
 
         def plan(snap: Snapshot) -> lifecycle.Plan:
             return lifecycle.rollback_plan(tenant, snap, why, user)
 
-        return stage_change.change_stages(self._epochs, self.hooks, tenant, name, full, plan)
+        return self._governed_change(tenant, name, full, plan, Actor(user, "rollback", why))
 
     def history(self, tenant_id: str, model_id: str) -> list[TransitionRecord]:
         """Every recorded stage change of the tenant's model, oldest first."""

@@ -45,7 +45,7 @@ def after_commit(
     snap = snapshot.read(epochs.client, tenant, name, full)
     for version in dict.fromkeys(plan.changed_versions):
         try:
-            write_card(epochs.client, tenant, snap, version)
+            write_card(epochs.client, tenant, snap, version, plan.runs.get(version))
         except MatihError as exc:  # pragma: no cover - artifact store trouble
             failures.append(f"model card of version {version}: {exc}")
     if failures:

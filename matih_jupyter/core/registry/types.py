@@ -102,6 +102,9 @@ class TransitionRecord(BaseModel):
     registry change the record belongs to (a promotion that archives the previous
     production version, or a rollback, writes two records with one epoch).
     ``hook_failures`` lists the after-transition hooks and webhooks that failed.
+    ``approved_by`` and ``request_id`` name the second person and their request when the
+    policy asked for one; ``gates`` are the policy's gate results, one line each; ``record``
+    names the version's tag holding the move's full record (`ModelRegistry.records`).
     """
 
     version: str
@@ -112,6 +115,23 @@ class TransitionRecord(BaseModel):
     reason: str | None = None
     epoch: int = 0
     hook_failures: list[str] = Field(default_factory=list)
+    approved_by: str | None = None
+    request_id: str | None = None
+    gates: list[str] = Field(default_factory=list)
+    record: str | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The stored form: the governance fields only when set, so records without them
+        keep the exact text earlier releases wrote."""
+        value = self.model_dump()
+        for key in _GOVERNANCE_FIELDS:
+            if not value[key]:
+                del value[key]
+        return value
+
+
+#: Fields of `TransitionRecord` that only governed moves fill in.
+_GOVERNANCE_FIELDS = ("approved_by", "request_id", "gates", "record")
 
 
 class PromotionDecision(BaseModel):
