@@ -24,6 +24,7 @@ _ATTR = "_matih_magics"
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics on ``ipython`` (called by ``%load_ext matih_jupyter``)."""
+    from .approval_magic import ApprovalMagics
     from .magics import MatihMagics
     from .sweep_magic import SweepMagics
 
@@ -32,6 +33,7 @@ def load_ipython_extension(ipython: Any) -> None:
     magics = MatihMagics(ipython)
     ipython.register_magics(magics)
     ipython.register_magics(SweepMagics(ipython, magics.session))
+    ipython.register_magics(ApprovalMagics(ipython, magics.session))
     ipython.events.register("post_run_cell", magics.post_run_cell)
     setattr(ipython, _ATTR, magics)
 
@@ -48,10 +50,11 @@ def unload_ipython_extension(ipython: Any) -> None:
     with contextlib.suppress(ValueError):  # already unregistered by hand
         ipython.events.unregister("post_run_cell", magics.post_run_cell)
     magics.session.close_all("KILLED", "the matih_jupyter extension was unloaded")
+    from .approval_magic import ApprovalMagics
     from .sweep_magic import SweepMagics
 
     registry = ipython.magics_manager.magics
-    for owner in (magics, SweepMagics):
+    for owner in (magics, SweepMagics, ApprovalMagics):
         for kind, names in owner.magics.items():
             for name in names:
                 registry[kind].pop(name, None)

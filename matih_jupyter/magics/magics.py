@@ -823,7 +823,8 @@ class MatihMagics(Magics):
 
         Allowed moves: development -> staging -> production -> archived, and any stage
         back to development. Promoting to production archives the previous production
-        version. Every move is recorded with who, when and why.
+        version. Every move is recorded with who, when and why. Where the tenant's policy
+        asks for a second person, the move becomes a request (see %matih_requests).
 
         Examples::
 
@@ -846,9 +847,17 @@ class MatihMagics(Magics):
         tenant = self.session.require_tenant()
         registry = self._registry()
         before = self._version_stage(registry, tenant, model, version)
-        registry.transition_stage(
-            tenant, model, version, stage.lower(), reason=args.reason, user_id=self.session.user
-        )
+        from ..core import ApprovalRequiredError
+
+        try:
+            registry.transition_stage(
+                tenant, model, version, stage.lower(), reason=args.reason,
+                user_id=self.session.user,
+            )  # fmt: skip
+        except ApprovalRequiredError as filed:  # not a mistake: the policy's second person
+            print(filed.message)
+            print(f"Another allowed user approves it: %matih_approve {model} {filed.request.id}")
+            return None
         moved = f"{before} -> {stage.lower()}" if before else f"now {stage.lower()}"
         print(f"Model '{model}' of tenant '{tenant}', version {version}: {moved}.")
         return None

@@ -28,11 +28,14 @@ def test_load_ext_imports_no_mlflow_in_a_fresh_interpreter(matih_env):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["loaded"] == []
     assert result["magics"] == [
+        "matih_approve",
         "matih_compare",
         "matih_experiment",
         "matih_log",
         "matih_models",
         "matih_promote",
+        "matih_reject",
+        "matih_requests",
         "matih_run",
         "matih_runs",
         "matih_tenant",
