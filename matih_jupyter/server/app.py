@@ -135,6 +135,16 @@ class MatihJupyter(Configurable):
         'headers. Example: [{"url": "https://ci.example.com/hook", "stages": ["production"]}].',
     )
 
+    policy_file = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="The promotion policy (TOML): per tenant and stage, who may move versions "
+        "(users; JupyterHub groups), gates, and second-person approval. Validated when the "
+        "server starts (an error stops the extension) and read again when it changes. "
+        "Default: $MATIH_POLICY_FILE, else $MATIH_HOME/policy.toml on the embedded store.",
+    )
+
     @validate("tenant_id")
     def _valid_tenant(self, proposal: dict[str, Any]) -> str | None:
         value = proposal["value"]
@@ -314,6 +324,13 @@ class MatihService:
         self.hooks = hook_setup.install_hooks(get_model_registry(), functions, self.config.webhooks)
         return self.hooks
 
+    def install_policy(self) -> None:
+        """Govern the process registry's promotions with `policy_file`, validated now."""
+        if self.config.policy_file:
+            from ..core import get_model_registry
+
+            get_model_registry().set_policy(self.config.policy_file)
+
     # -- running core calls ------------------------------------------------------------
 
     async def call(self, fn: Callable[[], T]) -> T:
@@ -341,13 +358,16 @@ class MatihService:
 
 def load_extension(server_app: Any) -> None:
     """Create the service from the server's config and register the routes."""
+    from .approvals import setup_approval_handlers
     from .handlers import setup_handlers
 
     config = MatihJupyter(parent=server_app)
     service = MatihService(config, server_app.web_app.settings.get("cookie_secret"))
     # Before the routes exist: no promotion is ever served without the configured gates.
     hooks = service.install_registry_hooks()
+    service.install_policy()
     setup_handlers(server_app.web_app, service)
+    setup_approval_handlers(server_app.web_app, service)
     service.warm_up()
     server_app.log.info(
         "matih_jupyter: REST API at %smatih/api/v1/ on %s",

@@ -32,6 +32,7 @@ from ..core.errors import InvalidInputError, MatihError, NotFoundError
 from ..core.models import ExperimentCreate
 from . import page_tokens, run_search, sweeps
 from .app import TENANT_HEADER, MatihService
+from .caller import as_caller
 from .schemas import (
     MAX_PAGE,
     MAX_RUNS_COMPARED,
@@ -174,7 +175,7 @@ class MatihHandler(APIHandler):
     # -- output ------------------------------------------------------------------------
 
     async def call(self, fn: Callable[[], T]) -> T:
-        return await self.service.call(fn)
+        return await self.service.call(as_caller(self.user_name, self.current_user, fn))
 
     def reply(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)

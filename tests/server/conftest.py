@@ -26,7 +26,10 @@ USER_TOKENS = {
     "bob-token": "bob",  # globex only
     "carol-token": "carol",  # both tenants, acme-corp by default
     "dave-token": "Dave.Smith",  # for tenant_from_user
+    "erin-token": "erin",  # acme-corp; a JupyterHub group member (HUB_GROUPS)
 }
+#: JupyterHub groups of users, as the hub's user model lists them for the single-user server.
+HUB_GROUPS = {"erin": ["ml-leads"]}
 
 
 class UserTokenIdentityProvider(IdentityProvider):
@@ -37,7 +40,10 @@ class UserTokenIdentityProvider(IdentityProvider):
     async def get_user_token(self, handler: Any) -> User | None:
         name = self.user_tokens.get(self.get_token(handler) or "")
         if name:
-            return User(username=name)
+            user = User(username=name)
+            if name in HUB_GROUPS:  # what JupyterHub's identity provider attaches
+                user.hub_user = {"name": name, "groups": HUB_GROUPS[name]}  # type: ignore[attr-defined]
+            return user
         return await super().get_user_token(handler)
 
 

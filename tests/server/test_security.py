@@ -15,12 +15,16 @@ import yaml
 from jupyter_server.auth import Authorizer
 
 from matih_jupyter.server.app import TENANT_NOT_FOUND
-from matih_jupyter.server.handlers import ROUTES, route_methods
+from matih_jupyter.server.approvals import APPROVAL_ROUTES
+from matih_jupyter.server.handlers import ROUTES as CORE_ROUTES
+from matih_jupyter.server.handlers import route_methods
 
 from .conftest import Api
 
 pytestmark = pytest.mark.timeout(120)
 
+#: Every route table the extension registers.
+ROUTES = CORE_ROUTES + APPROVAL_ROUTES
 OPENAPI = Path(__file__).parents[2] / "matih_jupyter" / "server" / "openapi.yaml"
 
 
@@ -53,7 +57,7 @@ async def test_every_registered_route_refuses_anonymous_calls(
     api: Api, jp_serverapp: Any, jp_fetch: Any, jp_base_url: str
 ) -> None:
     routes = _registered_routes(jp_serverapp.web_app)
-    assert len(routes) == len(ROUTES) == 20
+    assert len(routes) == len(ROUTES) == 20 + 4
     assert set(routes.values()) == {handler for _, handler in ROUTES}
     checked = 0
     for pattern, handler in routes.items():
