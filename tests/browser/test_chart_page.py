@@ -195,6 +195,48 @@ def test_log_scale_and_x_modes_come_from_the_controls(chart: Any) -> None:
     ]
 
 
+# The x axis's label as drawn on the canvas (uPlot draws it at the axis's label position,
+# centred, text baseline at the top), and the x control's shown option, in CSS pixels.
+X_LABEL_BOX = """p => {
+  const u = window.chart.panels.get(p).plot, axis = u.axes[0], c2d = u.ctx;
+  const r = devicePixelRatio;
+  c2d.save(); c2d.font = axis.labelFont[0]; c2d.textBaseline = 'top';
+  const m = c2d.measureText(axis.label); c2d.restore();
+  const centre = (u.bbox.left + u.bbox.width / 2) / r, top = axis._lpos;
+  return {
+    label: axis.label, left: centre - m.width / r / 2, right: centre + m.width / r / 2,
+    top: top - m.actualBoundingBoxAscent / r, bottom: top + m.actualBoundingBoxDescent / r,
+    width: c2d.canvas.width / r, height: c2d.canvas.height / r, ticksEnd: axis._pos + axis._size
+  };
+}"""
+X_CONTROL = """() => {
+  const sel = document.querySelector('.matih-chart-controls select');
+  const text = sel.selectedOptions[0].textContent;
+  const probe = document.createElement('canvas').getContext('2d');
+  probe.font = getComputedStyle(sel).font;
+  const textWidth = probe.measureText(text).width;
+  return { text, textWidth, scrollWidth: sel.scrollWidth, clientWidth: sel.clientWidth };
+}"""
+
+
+@pytest.mark.parametrize("width", [260, 900])
+def test_the_x_axis_label_and_its_control_are_never_clipped(chart: Any, width: int) -> None:
+    chart.set_viewport_size({"width": width + 40, "height": 900})
+    chart.evaluate(f"() => document.getElementById('host').style.width = '{width}px'")
+    push(chart, "append", [curve("run-a", "loss", range(1, 100), lambda s: 1 / s)])
+    for mode, label in [("relative", "time (s)"), ("time", "wall time"), ("step", "step")]:
+        chart.locator(".matih-chart-controls select").first.select_option(mode)
+        frames(chart)
+        box = chart.evaluate(X_LABEL_BOX, "loss")
+        assert box["label"] == label
+        # Wholly on the canvas, and below the tick values' band (not drawn over them).
+        assert box["left"] >= 0 and box["right"] <= box["width"], box
+        assert box["ticksEnd"] <= box["top"] and box["bottom"] <= box["height"], box
+        control = chart.evaluate(X_CONTROL)
+        assert control["scrollWidth"] <= control["clientWidth"], control
+        assert control["textWidth"] < control["clientWidth"], control
+
+
 def test_a_theme_switch_redraws_with_the_themes_colours(chart: Any) -> None:
     push(chart, "append", [curve("run-a", "loss", range(10), float)])
     frames(chart)

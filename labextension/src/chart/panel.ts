@@ -91,7 +91,7 @@ export class Panel {
       stroke: theme.text,
       grid: { stroke: theme.grid, width: 1 },
       ticks: { stroke: theme.grid, width: 1 },
-      font: `11px ${theme.font}`
+      font: `${AXIS_FONT_PX}px ${theme.font}`
     };
     return {
       title: this.title,
@@ -107,7 +107,14 @@ export class Panel {
         y: { distr: this.ctx.logScale ? 3 : 1 }
       },
       axes: [
-        { ...axis, label: xLabel(this.ctx.x), labelFont: `11px ${theme.font}` },
+        {
+          ...axis,
+          size: xAxisSize(this.ctx.x),
+          label: xLabel(this.ctx.x),
+          labelFont: `${AXIS_FONT_PX}px ${theme.font}`,
+          labelSize: LINE_PX,
+          labelGap: 0
+        },
         { ...axis, size: 56 }
       ],
       series: [{}, ...this.series()],
@@ -192,6 +199,17 @@ export class Panel {
     });
     this.ctx.onDrawn(performance.now() - this.drawStart);
   }
+}
+
+/** The axes' font size, and the height of one line of it with room for descenders. */
+const AXIS_FONT_PX = 11;
+const LINE_PX = Math.ceil(AXIS_FONT_PX * 1.6);
+
+/** The x axis's height below the plot: the ticks (uPlot's 10 px tick and 5 px gap) and
+ * their values, two lines of them for wall time (time, then date); the axis label gets its
+ * own line below, so it is never drawn over the values or past the canvas's edge. */
+function xAxisSize(mode: XMode): number {
+  return 10 + 5 + LINE_PX * (mode === 'time' ? 2 : 1);
 }
 
 function xLabel(mode: XMode): string {
