@@ -27,11 +27,47 @@ $(STAMP): pyproject.toml labextension/package.json labextension/yarn.lock
 install: $(STAMP)
 
 ## JupyterLab on the quickstart notebook, on the embedded store (~/.matih unless MATIH_HOME).
+# Options: PORT (default 8888), TOKEN (default: a random one) and NO_BROWSER=1 (a headless or
+# remote machine; from your laptop, `ssh -L 8888:localhost:8888 host` and open the URL there),
+# e.g. `make lab PORT=8890 TOKEN=secret NO_BROWSER=1`. Once the server answers, the URL that
+# opens notebooks/01_quickstart.ipynb (token included) is printed: Jupyter's own banner hides a
+# token it did not generate. TOKEN is taken from the command line only: a TOKEN in the
+# environment is often another service's secret. The token reaches Jupyter through its
+# environment (JUPYTER_TOKEN), never a command line that `ps` shows.
 # The sidebar needs a tenant (the server never takes one from the browser): the notebooks' own
 # acme-corp unless MATIH_TENANT_ID says otherwise.
+PORT ?= 8888
+NO_BROWSER ?=
+LAB_TOKEN := $(if $(filter command line,$(origin TOKEN)),$(TOKEN),)
+QUICKSTART := notebooks/01_quickstart.ipynb
+
+# Waits until the server serves LAB_URL, then prints it; gives up when the server (LAB_PID) is gone.
+define LAB_READY
+import os, sys, time, urllib.request
+url, pid = os.environ["LAB_URL"], int(os.environ["LAB_PID"])
+direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+while True:
+    try:
+        os.kill(pid, 0)
+        direct.open(url, timeout=2).close()
+        break
+    except ProcessLookupError:
+        sys.exit(1)
+    except OSError:
+        time.sleep(0.3)
+print(f"\nmatih: JupyterLab is ready. Open the quickstart notebook at\n\n    {url}\n", flush=True)
+endef
+export LAB_READY
+
 lab: install
-	MATIH_TENANT_ID="$${MATIH_TENANT_ID:-acme-corp}" \
-	  $(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks/01_quickstart.ipynb
+	@token='$(LAB_TOKEN)'; token="$${token:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}"; \
+	LAB_URL="http://localhost:$(PORT)/lab/tree/$(QUICKSTART)?token=$$token" LAB_PID=$$$$ \
+	  $(PY) -c "$$LAB_READY" & \
+	MATIH_TENANT_ID="$${MATIH_TENANT_ID:-acme-corp}" JUPYTER_TOKEN="$$token" \
+	  exec $(VENV)/bin/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
+	    --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
+	    --LabApp.default_url=/lab/tree/$(QUICKSTART) \
+	    $(if $(filter 1 yes true,$(NO_BROWSER)),--no-browser,)
 
 lint: install
 	$(PY) -m ruff check matih_jupyter tests benchmarks
