@@ -2,7 +2,9 @@
 
 Only moves the lifecycle allows are offered (`allowed_transitions`); every move goes
 through a confirm step with a reason, promotions to production show the challenger
-against the champion first, and every error lands in the widget's error area.
+against the champion first, and every error lands in the widget's error area. Where the
+tenant's policy asks for a second person, a move becomes a request, listed with approve
+and reject (`PendingRequests`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import ipywidgets as w
 
 from ._common import ErrorArea, esc, fmt, goal_for
+from .promotion_requests import PendingRequests
 
 _STAGE_COLOURS = {
     "development": "#546e7a",
@@ -105,6 +108,10 @@ class ModelPromotion:
         )
         self.confirm_box.add_class("matih-confirm-box")
         self.history_html = w.HTML()
+        self.requests = PendingRequests(
+            registry, self.tenant_id, user_id, self.errors,
+            lambda: self._load_versions(keep=self.version.value),
+        )  # fmt: skip
         self.model.observe(self._on_model, names="value")
         self.version.observe(self._on_version, names="value")
         self.reload.on_click(lambda _b: self.refresh())
@@ -116,6 +123,7 @@ class ModelPromotion:
                 self.table,
                 w.HBox([self.version, *self.stage_buttons.values(), self.rollback_button]),
                 self.confirm_box,
+                self.requests.widget,
                 w.HTML("<b>History</b>"),
                 self.history_html,
             ]
@@ -228,8 +236,13 @@ class ModelPromotion:
                 )  # fmt: skip
                 done = f"Version {version.version} moved to {target}"
         except Exception as exc:  # shown in the widget, never as a traceback
+            from ..core import ApprovalRequiredError
+
             self.errors.show(exc)
             self._load_versions(keep=self.version.value)
+            if isinstance(exc, ApprovalRequiredError):  # filed for a second person
+                self.cancel()
+                self.errors.info(esc(f"{exc.message} {exc.hint}"))
             return
         self.cancel()
         self._load_versions(keep=self.version.value)
@@ -298,6 +311,7 @@ class ModelPromotion:
             self._quiet = False
         self.table.value = self._versions_html()
         self.history_html.value = self._history_html()
+        self.requests.load(model)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -391,8 +405,10 @@ class ModelPromotion:
         for rec in reversed(self.history):  # newest first
             origin = rec.from_stage or "registered"
             reason = f" — <i>{esc(rec.reason)}</i>" if rec.reason else ""
+            approved = f", approved by {esc(rec.approved_by)}" if rec.approved_by else ""
+            gates = "".join(f"<br><small>{esc(g)}</small>" for g in rec.gates)
             items.append(
                 f"<li>{esc(rec.timestamp)}: v{esc(rec.version)} {esc(origin)} → "
-                f"{_badge(rec.to_stage)} by {esc(rec.user_id)}{reason}</li>"
+                f"{_badge(rec.to_stage)} by {esc(rec.user_id)}{approved}{reason}{gates}</li>"
             )
         return '<ul class="matih-history">' + "".join(items) + "</ul>"

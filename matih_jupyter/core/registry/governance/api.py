@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...config import default_user
 from ...errors import ConflictError
+from ...isolation import isolated_methods
 from .. import lifecycle, stage_change
 from ..ops import SetModelTag
 from ..snapshot import Snapshot, version_in
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ..hooks import HookSet
 
 
+@isolated_methods
 class GovernanceMixin:
     """Who may move versions into each stage, which gates must pass, second-person
     approval, and a record of every move (see `set_policy`)."""
