@@ -70,6 +70,14 @@ export interface ISweepSummary {
   best_value: number | null;
 }
 
+/** Changes: compare with the previous answer and reload only what moved. */
+export interface IChanges {
+  /** Token of the tenant's experiments list. */
+  experiments: string;
+  /** Experiment id -> token of its runs. */
+  runs: Record<string, string>;
+}
+
 /** GET /experiments/{experiment_id}/runs */
 export interface IRunList {
   runs: IRun[];
@@ -205,6 +213,14 @@ export class MatihClient {
     return this.request('GET', ['whoami']);
   }
 
+  /** GET /changes */
+  changes(): Promise<IChanges> {
+    // A poll is no user activity: it must not keep an idle server from being culled.
+    return this.request('GET', ['changes'], {
+      query: { no_track_activity: 1 }
+    });
+  }
+
   /** GET /experiments */
   async listExperiments(includeArchived = false): Promise<IExperiment[]> {
     const res = await this.request<{ experiments: IExperiment[] }>(
@@ -232,6 +248,12 @@ export class MatihClient {
       pageToken?: string;
       /** Only this run's children (a sweep's trials); else the top level, without trials. */
       parent?: string;
+      /** Runs whose name contains this text (searched on the server, across all pages). */
+      search?: string;
+      /** Runs in this status only. */
+      status?: RunStatus;
+      /** List sweep trials at the top level too. */
+      includeTrials?: boolean;
     } = {}
   ): Promise<IRunList> {
     return this.request('GET', ['experiments', experimentId, 'runs'], {
@@ -240,7 +262,10 @@ export class MatihClient {
         order_by: options.orderBy,
         max_results: options.maxResults,
         page_token: options.pageToken,
-        parent: options.parent
+        parent: options.parent,
+        search: options.search,
+        status: options.status,
+        include_trials: options.includeTrials
       }
     });
   }
@@ -357,7 +382,8 @@ export class MatihClient {
     return qs ? `${path}?${qs}` : path;
   }
 
-  private async request<T>(
+  /** One call of the REST API (the approvals client builds on it). */
+  async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     parts: string[],
     options: { query?: Query; body?: unknown } = {}

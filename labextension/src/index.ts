@@ -12,10 +12,12 @@ import { MatihClient } from './api';
 import { experimentsIcon, modelsIcon } from './icons';
 import { ExperimentsModel, ModelsModel, SessionModel } from './model';
 import { ExperimentsPanel } from './widgets/ExperimentsPanel';
-import { ModelsPanel } from './widgets/ModelsPanel';
+import { ModelsPanel, TUTORIAL } from './widgets/ModelsPanel';
 import { TenantStatus } from './widgets/StatusItem';
 
 const PLUGIN_ID = 'matih-jupyter-labextension:plugin';
+/** Seconds between checks for changes (the settings schema's default). */
+const DEFAULT_REFRESH = 1.5;
 
 /** Command ids. */
 export namespace CommandIDs {
@@ -89,8 +91,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
       await Promise.all([
         session.refreshWhoami(),
         experiments.refresh(),
-        models.refresh()
+        models.refresh(),
+        findTutorial()
       ]);
+    };
+    // The empty Models panel links the tutorial notebook when this Jupyter serves it.
+    const findTutorial = async () => {
+      try {
+        await app.serviceManager.contents.get(TUTORIAL, { content: false });
+      } catch {
+        return;
+      }
+      modelsPanel.tutorial = () =>
+        void app.commands.execute('docmanager:open', { path: TUTORIAL });
     };
     const ensureLoaded = () => {
       if (!loaded) {
@@ -170,7 +183,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .then(settings => {
           const apply = () => {
             const value = settings.get('refreshInterval').composite;
-            experiments.refreshInterval = typeof value === 'number' ? value : 5;
+            experiments.refreshInterval =
+              typeof value === 'number' ? value : DEFAULT_REFRESH;
           };
           apply();
           settings.changed.connect(apply);

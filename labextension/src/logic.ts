@@ -38,11 +38,6 @@ export function moveLabel(from: string, target: string): string {
   return `Promote to ${target}`;
 }
 
-/** Whether any run is still live (the list then refreshes itself). */
-export function hasLiveRuns(runs: readonly { status: string }[]): boolean {
-  return runs.some(r => r.status.toLowerCase() === 'running');
-}
-
 /** A duration for people: 850 ms, 42 s, 3 min 5 s, 2 h 4 min. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !isFinite(seconds)) {

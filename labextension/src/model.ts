@@ -6,22 +6,27 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
+  IChanges,
   IExperiment,
   IMetricPoint,
   IModel,
   IModelVersion,
   IRun,
+  IRunList,
   ITransition,
   IWhoAmI,
   MatihClient,
+  RunStatus,
   Stage
 } from './api';
-import {
-  comparableMetrics,
-  differingParams,
-  hasLiveRuns,
-  sortTrials
-} from './logic';
+import { comparableMetrics, differingParams, sortTrials } from './logic';
+
+/** Runs per page of the runs list (more load on scroll). */
+export const RUNS_PAGE = 50;
+/** The most runs the server answers in one page. */
+const MAX_PAGE = 1000;
+/** Milliseconds a run search waits for the typing to pause. */
+const SEARCH_DELAY = 300;
 
 /** Shared by both panels: the client, the caller's identity, errors. */
 export class SessionModel {
@@ -103,7 +108,10 @@ export interface IComparison {
 
 /** State of the Experiments panel. */
 export class ExperimentsModel {
-  constructor(readonly session: SessionModel) {}
+  constructor(readonly session: SessionModel) {
+    // A browser tab in the background polls no more than a hidden panel.
+    document.addEventListener('visibilitychange', this._onVisibility);
+  }
 
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -183,12 +191,15 @@ export class ExperimentsModel {
     return this._loading;
   }
 
-  /** Whether the runs list is refreshing itself (a run is live and the interval is > 0). */
-  get autoRefreshing(): boolean {
-    return this._timer !== null;
+  /**
+   * Whether the panel is live: visible (in a visible browser tab) and checking the server
+   * for changes every `refreshInterval` seconds.
+   */
+  get live(): boolean {
+    return this._visible && this._refreshInterval > 0 && !document.hidden;
   }
 
-  /** Seconds between refreshes while a run is live; 0 turns auto-refresh off. */
+  /** Seconds between checks for changes while the panel is visible; 0 turns them off. */
   get refreshInterval(): number {
     return this._refreshInterval;
   }
@@ -198,12 +209,55 @@ export class ExperimentsModel {
     this.schedule();
   }
 
+  /** Set by the panel when it is shown or hidden: a hidden panel does not poll. */
+  set visible(value: boolean) {
+    if (value !== this._visible) {
+      this._visible = value;
+      this.schedule();
+    }
+  }
+
+  /** The run search: runs whose name contains this text (searched on the server). */
+  get runSearch(): string {
+    return this._runSearch;
+  }
+
+  set runSearch(value: string) {
+    this._runSearch = value;
+    this.runQueryChanged(SEARCH_DELAY);
+  }
+
+  /** Only runs in this status ('' for any). */
+  get runStatus(): RunStatus | '' {
+    return this._runStatus;
+  }
+
+  set runStatus(value: RunStatus | '') {
+    this._runStatus = value;
+    this.runQueryChanged(0);
+  }
+
+  /** Whether a search or a status narrows the runs list. */
+  get runsFiltered(): boolean {
+    return this._runSearch.trim() !== '' || this._runStatus !== '';
+  }
+
+  /** Whether the runs list is loading its first page (a new experiment or search). */
+  get runsLoading(): boolean {
+    return this._runsLoading;
+  }
+
+  /** Whether the server holds more runs than the list shows. */
+  get hasMoreRuns(): boolean {
+    return this._nextToken !== null;
+  }
+
   /** Forget everything shown (another tenant was selected), then reload. */
   async reset(): Promise<void> {
-    this.stopTimer();
     this.clearSelection();
     this._experiments = [];
     this._search = '';
+    this._seen = null;
     await this.refresh();
   }
 
@@ -211,6 +265,169 @@ export class ExperimentsModel {
   async refresh(): Promise<void> {
     this._loading = true;
     this._changed.emit();
+    // The tokens are read before the data, so the next poll sees anything newer.
+    this._seen =
+      (await this.session.guard(() => this.session.client.changes())) ??
+      this._seen;
+    await this.loadExperiments();
+    this._loading = false;
+    this._changed.emit();
+    await this.refreshRuns();
+    this.schedule();
+  }
+
+  async selectExperiment(id: string | null): Promise<void> {
+    if (id === this._selectedExperimentId) {
+      return;
+    }
+    this.clearSelection();
+    this._selectedExperimentId = id;
+    this._runsLoading = id !== null;
+    this._changed.emit();
+    await this.refreshRuns();
+  }
+
+  /**
+   * Reload the runs the list shows (as many as are loaded, page by page), the trials of
+   * expanded sweeps, and the comparison when the compared runs moved on.
+   */
+  async refreshRuns(): Promise<void> {
+    const id = this._selectedExperimentId;
+    if (!id) {
+      return;
+    }
+    const query = this.runQuery();
+    const loaded = await this.fetchRuns(
+      id,
+      query,
+      Math.max(RUNS_PAGE, this._runs.length)
+    );
+    if (!this.isCurrent(id, query)) {
+      return;
+    }
+    this._runsLoading = false;
+    if (!loaded) {
+      this._changed.emit();
+      return;
+    }
+    const before = this.listedRuns;
+    this._runs = loaded.runs;
+    this._nextToken = loaded.next;
+    const sweeps = new Set(loaded.runs.filter(r => r.sweep).map(r => r.id));
+    [...this._trials.keys()]
+      .filter(p => !sweeps.has(p))
+      .forEach(p => this._trials.delete(p));
+    await this.refreshTrials([...this._trials.keys()]);
+    const known = new Set(this.listedRuns.map(r => r.id));
+    this._selectedRunIds.forEach(r => {
+      if (!known.has(r)) {
+        this._selectedRunIds.delete(r);
+      }
+    });
+    this._changed.emit();
+    if (this.selectionMoved(before)) {
+      await this.refreshComparison();
+    }
+  }
+
+  /** Load the next page of runs (scrolling to the end of the list asks for it). */
+  async loadMoreRuns(): Promise<void> {
+    const id = this._selectedExperimentId;
+    const token = this._nextToken;
+    if (!id || !token || this._loadingMore) {
+      return;
+    }
+    const query = this.runQuery();
+    this._loadingMore = true;
+    const page = await this.session.guard(
+      () =>
+        this.session.client.listRuns(id, {
+          ...query,
+          maxResults: RUNS_PAGE,
+          pageToken: token
+        }),
+      'Loading more runs'
+    );
+    this._loadingMore = false;
+    if (page && this.isCurrent(id, query) && token === this._nextToken) {
+      this._runs = unique([...this._runs, ...page.runs]);
+      this._nextToken = page.next_page_token;
+    }
+    this._changed.emit();
+  }
+
+  /** Every run shown: the top level and the trials of expanded sweeps. */
+  private get listedRuns(): IRun[] {
+    const trials = [...this._trials.values()].flatMap(t => t ?? []);
+    return [...this._runs, ...trials];
+  }
+
+  /** What the runs list asks the server: newest first, narrowed by the search. */
+  private runQuery(): IRunQuery {
+    const search = this._runSearch.trim() || undefined;
+    const status = this._runStatus || undefined;
+    return {
+      orderBy: ['start_time DESC'],
+      search,
+      status,
+      // A search looks at trials too: they are runs a person may look for by name.
+      includeTrials: search || status ? true : undefined
+    };
+  }
+
+  /** Whether answers for `id` and `query` still match what the panel shows. */
+  private isCurrent(id: string, query: IRunQuery): boolean {
+    return (
+      id === this._selectedExperimentId &&
+      JSON.stringify(query) === JSON.stringify(this.runQuery())
+    );
+  }
+
+  /** The first `count` runs of a listing, in pages the server allows; null on failure. */
+  private async fetchRuns(
+    id: string,
+    query: IRunQuery,
+    count: number
+  ): Promise<{ runs: IRun[]; next: string | null } | null> {
+    let runs: IRun[] = [];
+    let next: string | null = null;
+    do {
+      const token: string | undefined = next ?? undefined;
+      const page: IRunList | undefined = await this.session.guard(
+        () =>
+          this.session.client.listRuns(id, {
+            ...query,
+            maxResults: Math.min(MAX_PAGE, count - runs.length),
+            pageToken: token
+          }),
+        'Listing runs'
+      );
+      if (!page) {
+        return null;
+      }
+      runs = unique([...runs, ...page.runs]);
+      next = page.next_page_token;
+    } while (next && runs.length < count && this.isCurrent(id, query));
+    return { runs, next };
+  }
+
+  /** A new search or status: the list starts again from its first page. */
+  private runQueryChanged(delay: number): void {
+    if (this._searchTimer !== null) {
+      window.clearTimeout(this._searchTimer);
+    }
+    this._runs = [];
+    this._nextToken = null;
+    this._runsLoading = this._selectedExperimentId !== null;
+    this._changed.emit();
+    this._searchTimer = window.setTimeout(() => {
+      this._searchTimer = null;
+      void this.refreshRuns();
+    }, delay);
+  }
+
+  /** Reload the experiments list (not the runs). */
+  private async loadExperiments(): Promise<void> {
     const found = await this.session.guard(
       () => this.session.client.listExperiments(),
       'Listing experiments'
@@ -220,63 +437,43 @@ export class ExperimentsModel {
       if (this._selectedExperimentId && !this.selectedExperiment) {
         this.clearSelection();
       }
-    }
-    this._loading = false;
-    this._changed.emit();
-    await this.refreshRuns();
-  }
-
-  async selectExperiment(id: string | null): Promise<void> {
-    if (id === this._selectedExperimentId) {
-      return;
-    }
-    this.clearSelection();
-    this._selectedExperimentId = id;
-    this._changed.emit();
-    await this.refreshRuns();
-  }
-
-  /** Reload the selected experiment's runs (and the comparison, when the runs moved on). */
-  async refreshRuns(): Promise<void> {
-    const id = this._selectedExperimentId;
-    if (!id) {
-      this.schedule();
-      return;
-    }
-    const list = await this.session.guard(
-      () =>
-        this.session.client.listRuns(id, {
-          orderBy: ['start_time DESC'],
-          maxResults: 200
-        }),
-      'Listing runs'
-    );
-    if (list && id === this._selectedExperimentId) {
-      const before = this.listedRuns;
-      this._runs = list.runs;
-      const sweeps = new Set(list.runs.filter(r => r.sweep).map(r => r.id));
-      [...this._trials.keys()]
-        .filter(p => !sweeps.has(p))
-        .forEach(p => this._trials.delete(p));
-      await this.refreshTrials([...this._trials.keys()]);
-      const known = new Set(this.listedRuns.map(r => r.id));
-      this._selectedRunIds.forEach(r => {
-        if (!known.has(r)) {
-          this._selectedRunIds.delete(r);
-        }
-      });
       this._changed.emit();
-      if (this.selectionMoved(before)) {
-        await this.refreshComparison();
-      }
     }
-    this.schedule();
   }
 
-  /** Every run shown: the top level and the trials of expanded sweeps. */
-  private get listedRuns(): IRun[] {
-    const trials = [...this._trials.values()].flatMap(t => t ?? []);
-    return [...this._runs, ...trials];
+  /** Ask the server what changed; reload the experiments or the runs that did. */
+  private async poll(): Promise<void> {
+    const now = await this.session.guard(
+      () => this.session.client.changes(),
+      'Checking for changes'
+    );
+    const before = this._seen;
+    if (now) {
+      this._seen = now;
+    }
+    if (now && before) {
+      const id = this._selectedExperimentId;
+      await Promise.all([
+        now.experiments !== before.experiments ? this.loadExperiments() : null,
+        id && now.runs[id] !== before.runs[id] ? this.refreshRuns() : null
+      ]);
+    }
+  }
+
+  /** Poll again later, while the panel is live; one poll at a time. */
+  private schedule(): void {
+    this.stopTimer();
+    if (this.live && !this._polling) {
+      this._timer = window.setTimeout(() => {
+        this._timer = null;
+        this._polling = true;
+        void this.poll().finally(() => {
+          this._polling = false;
+          this.schedule();
+        });
+      }, this._refreshInterval * 1000);
+    }
+    this._changed.emit();
   }
 
   /** Load the trials of expanded sweeps (a trial list is one `?parent=` listing). */
@@ -349,6 +546,7 @@ export class ExperimentsModel {
 
   dispose(): void {
     this.stopTimer();
+    document.removeEventListener('visibilitychange', this._onVisibility);
     Signal.clearData(this);
   }
 
@@ -417,22 +615,11 @@ export class ExperimentsModel {
   private clearSelection(): void {
     this._selectedExperimentId = null;
     this._runs = [];
+    this._nextToken = null;
     this._trials.clear();
     this._selectedRunIds.clear();
     this._comparison = null;
     this._highlightedRunId = null;
-  }
-
-  /** Refresh again later only while a run is live (finished runs do not change). */
-  private schedule(): void {
-    this.stopTimer();
-    if (this._refreshInterval > 0 && hasLiveRuns(this._runs)) {
-      this._timer = window.setTimeout(() => {
-        this._timer = null;
-        void this.refreshRuns();
-      }, this._refreshInterval * 1000);
-    }
-    this._changed.emit();
   }
 
   private stopTimer(): void {
@@ -454,8 +641,33 @@ export class ExperimentsModel {
   private _metric: string | null = null;
   private _highlightedRunId: string | null = null;
   private _loading = false;
-  private _refreshInterval = 5;
+  private _refreshInterval = 1.5;
   private _timer: number | null = null;
+  private _visible = false;
+  private _polling = false;
+  /** The change tokens the data shown is at least as new as. */
+  private _seen: IChanges | null = null;
+  private _nextToken: string | null = null;
+  private _loadingMore = false;
+  private _runsLoading = false;
+  private _runSearch = '';
+  private _runStatus: RunStatus | '' = '';
+  private _searchTimer: number | null = null;
+  private _onVisibility = () => this.schedule();
+}
+
+/** The query of the runs list. */
+interface IRunQuery {
+  orderBy: string[];
+  search?: string;
+  status?: RunStatus;
+  includeTrials?: boolean;
+}
+
+/** Runs without repeats (a run may move between pages while they load), first seen kept. */
+function unique(runs: IRun[]): IRun[] {
+  const seen = new Set<string>();
+  return runs.filter(r => !seen.has(r.id) && seen.add(r.id));
 }
 
 /** State of the Models panel. */

@@ -8,8 +8,10 @@ the browser's effects there too.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +31,11 @@ TENANT = "acme-corp"
 #: The lab's user may also pick this tenant (``X-Tenant-ID``), and no other.
 OTHER_TENANT = "globex"
 TOKEN = "labext-" + uuid.uuid4().hex
-#: The runs list refreshes every second while a run is live (user setting, in seconds).
+#: The sidebar checks for changes every second while visible (user setting, in seconds).
 REFRESH_INTERVAL = 1
+ROOT = Path(__file__).resolve().parents[2]
+#: The notebook the empty Models panel points to.
+TUTORIAL = "notebooks/03_compare_and_promote.ipynb"
 
 pytestmark = pytest.mark.slow
 
@@ -63,14 +68,19 @@ def registry(tracker: Any) -> Any:
 def lab(
     tmp_path_factory: pytest.TempPathFactory, lab_store: dict[str, str], tracker: Any
 ) -> Iterator[str]:
-    """A running JupyterLab; yields its URL (with the token)."""
+    """A running JupyterLab; yields its URL (with the token). Its folder holds the
+    tutorial notebook the empty Models panel links to, where a clone has it."""
     tracker.list_experiments(TENANT)  # migrate the store before the server touches it
+    root = tmp_path_factory.mktemp("labext-root")
+    served = root / "notebooks" / TUTORIAL  # the lab serves root/notebooks
+    served.parent.mkdir(parents=True)
+    shutil.copy(ROOT / TUTORIAL, served)
     settings = {
         **NO_NEWS,
         "matih-jupyter-labextension/plugin": {"refreshInterval": REFRESH_INTERVAL},
     }
     with jupyterlab(
-        tmp_path_factory.mktemp("labext-root"),
+        root,
         lab_store,
         token=TOKEN,
         settings=settings,

@@ -28,6 +28,7 @@ MIRRORS = {
     "IModelVersion": "ModelVersionInfo",
     "ITransition": "TransitionRecord",
     "ISweepSummary": "SweepSummary",
+    "IChanges": "Changes",
 }
 
 
@@ -89,3 +90,14 @@ def test_tenant_header_matches_the_openapi_file() -> None:
     header = OPENAPI["components"]["parameters"]["TenantHeader"]
     assert header["in"] == "header"
     assert f"export const TENANT_HEADER = '{header['name']}';" in API_TS
+
+
+def test_runs_listing_query_mirrors_the_openapi_parameters() -> None:
+    """Every query argument the client sends to the runs listing is one the API documents."""
+    call = re.search(r"\n  listRuns\(.*?query: \{(.*?)\}", API_TS, re.S)
+    assert call, "listRuns not found in api.ts"
+    sent = set(re.findall(r"^\s+(\w+):", call[1], re.M))
+    route = OPENAPI["paths"]["/experiments/{experiment_id}/runs"]["get"]
+    documented = {p["name"] for p in route["parameters"] if "name" in p}
+    assert {"search", "status", "page_token", "max_results"} <= sent
+    assert sent <= documented, sorted(sent - documented)

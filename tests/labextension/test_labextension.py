@@ -122,8 +122,9 @@ def test_runs_refresh_while_a_run_is_live(page: Any, tracker: Any) -> None:
     finally:
         run.end()
     expect(row).to_have_attribute("data-status", "finished", timeout=15_000)
-    expect(panel.locator(".matih-live")).to_have_count(0)
     expect(row.locator(".matih-status")).to_have_text("finished")
+    # The board stays live: it follows the experiment, not only its running runs.
+    expect(panel.locator(".matih-live")).to_have_text("live")
 
 
 def test_selecting_two_runs_draws_the_comparison(page: Any, tracker: Any) -> None:
@@ -309,5 +310,35 @@ def test_settings_schema_is_served_with_the_users_value(lab: str) -> None:
     with urllib.request.urlopen(url, timeout=10) as r:
         body = json.load(r)
     prop = body["schema"]["properties"]["refreshInterval"]
-    assert (prop["type"], prop["default"], prop["minimum"]) == ("number", 5, 0)
+    assert (prop["type"], prop["default"], prop["minimum"]) == ("number", 1.5, 0)
     assert body["settings"]["refreshInterval"] == 1
+
+
+def test_empty_models_panel_says_how_to_register_a_model(page: Any) -> None:
+    """A tenant without models (globex here) is told how models get there, and the
+    tutorial notebook opens from the panel."""
+    panel = open_panel(page, "matih-models")
+    panel.locator(".matih-tenant-select").select_option(OTHER_TENANT)
+    expect(page.locator(".matih-status-tenant")).to_have_text(f"Tenant: {OTHER_TENANT}")
+    hint = panel.locator(".matih-register-hint")
+    expect(hint).to_contain_text("No registered models for this tenant yet.")
+    # The real API, with the tenant in use.
+    code = hint.locator(".matih-code")
+    expect(code).to_contain_text(f'"{OTHER_TENANT}", "my-model"')
+    assert "registry = ModelRegistry(tracker)\nregistry.register_model(" in code.inner_text()
+    expect(hint).to_contain_text('sweep.register_best("my-model")')
+    link = hint.locator(".matih-tutorial-link")
+    expect(link).to_have_text("notebooks/03_compare_and_promote.ipynb")
+    # It looks like a link: another colour than the text around it.
+    colors = link.evaluate("a => [getComputedStyle(a).color, getComputedStyle(a.parentNode).color]")
+    assert colors[0] != colors[1], colors
+    # Readable at the sidebar's width: nothing sticks out of the panel.
+    pane = panel.bounding_box()
+    for box in (hint.bounding_box(), hint.locator(".matih-code").bounding_box()):
+        assert box["x"] + box["width"] <= pane["x"] + pane["width"] + 0.5
+    shot(page, "models-empty")
+
+    link.click()
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="03_compare_and_promote")
+    expect(tab).to_have_count(1)
+    expect(page.locator(".jp-Notebook").first).to_contain_text("Compare and promote")

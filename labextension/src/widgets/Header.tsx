@@ -8,6 +8,8 @@ export function SessionHeader(props: {
   session: SessionModel;
   title: string;
   onRefresh: () => void;
+  /** Shown beside the title (the Experiments panel's live badge). */
+  badge?: JSX.Element;
 }): JSX.Element {
   useSignal(props.session.whoamiChanged);
   const who = props.session.whoami;
@@ -15,6 +17,7 @@ export function SessionHeader(props: {
     <div className="matih-header">
       <div className="matih-header-row">
         <h2 className="matih-title">{props.title}</h2>
+        {props.badge}
         <button
           className="jp-Button jp-mod-minimal matih-refresh"
           title="Refresh"

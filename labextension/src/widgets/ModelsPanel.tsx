@@ -5,8 +5,10 @@ import React from 'react';
 
 import { IModelVersion, Stage } from '../api';
 import { allowedMoves, formatMetric, formatTime, moveLabel } from '../logic';
+import { IGovernedTransition } from '../approvals';
 import { ModelsModel } from '../model';
 import { SessionHeader } from './Header';
+import { RequestsSection } from './RequestsSection';
 import { useSignal } from './useModel';
 
 /** Dialog body: what is about to happen and a reason, kept in the transition history. */
@@ -137,12 +139,72 @@ function VersionRow(props: {
   );
 }
 
+/** The notebook that shows registering and promoting models, step by step. */
+export const TUTORIAL = 'notebooks/03_compare_and_promote.ipynb';
+
+/** How to open the tutorial notebook; null when this Jupyter's folder lacks it. */
+export type OpenTutorial = (() => void) | null;
+
+/** What an empty Models panel says: how models get here, and where to learn more. */
+function RegisterHint(props: {
+  tenant: string;
+  tutorial: OpenTutorial;
+}): JSX.Element {
+  const open = props.tutorial;
+  return (
+    <div className="matih-register-hint">
+      <div className="matih-empty">
+        No registered models for this tenant yet.
+      </div>
+      <p>Register one from a notebook, after training it:</p>
+      <pre className="matih-code">
+        {[
+          'from matih_jupyter import (',
+          '    ModelRegistry)',
+          'registry = ModelRegistry(tracker)',
+          'registry.register_model(',
+          `    "${props.tenant}", "my-model",`,
+          '    model, "sklearn",',
+          '    metrics={"val_auc": 0.91},',
+          '    parameters={"depth": 5},',
+          '    run_id=run.run_id)'
+        ].join('\n')}
+      </pre>
+      <p>
+        or, after a sweep, <code>sweep.register_best("my-model")</code>. It then
+        shows here in stage development, ready to promote.
+      </p>
+      <p>
+        Notebook{' '}
+        {open ? (
+          <a
+            className="matih-tutorial-link"
+            href="#"
+            title={`Open ${TUTORIAL}`}
+            onClick={e => {
+              e.preventDefault();
+              open();
+            }}
+          >
+            {TUTORIAL}
+          </a>
+        ) : (
+          <code className="matih-tutorial-path">{TUTORIAL}</code>
+        )}{' '}
+        walks through registering, promoting and rolling back.
+      </p>
+    </div>
+  );
+}
+
 function ModelsView(props: {
   model: ModelsModel;
   onOpenRun: (runId: string) => void;
+  tutorial: OpenTutorial;
 }) {
   const { model } = props;
   useSignal(model.changed);
+  useSignal(model.session.whoamiChanged);
   const selected = model.selectedModel;
   const hasProduction = model.versions.some(v => v.stage === 'production');
   const rollback = async () => {
@@ -193,9 +255,10 @@ function ModelsView(props: {
         ))}
       </ul>
       {model.models.length === 0 && (
-        <div className="matih-empty">
-          No registered models for this tenant yet.
-        </div>
+        <RegisterHint
+          tenant={model.session.whoami?.tenant_id ?? 'TENANT'}
+          tutorial={props.tutorial}
+        />
       )}
       {selected && (
         <div className="matih-model-detail">
@@ -220,6 +283,7 @@ function ModelsView(props: {
               />
             ))}
           </ul>
+          <RequestsSection model={model} ask={confirmWithReason} />
           <h4>Transition history</h4>
           {model.history.length === 0 ? (
             <div className="matih-empty">No transitions yet.</div>
@@ -230,6 +294,11 @@ function ModelsView(props: {
                   <span className="matih-when">{formatTime(t.timestamp)}</span>{' '}
                   v{t.version} {t.from_stage ?? '∅'} →{' '}
                   <StageBadge stage={t.to_stage} /> by {t.user_id}
+                  {(t as IGovernedTransition).approved_by ? (
+                    <span className="matih-approved">
+                      , approved by {(t as IGovernedTransition).approved_by}
+                    </span>
+                  ) : null}
                   {t.reason ? (
                     <span className="matih-why">: {t.reason}</span>
                   ) : null}
@@ -254,7 +323,21 @@ export class ModelsPanel extends ReactWidget {
     this.addClass('matih-sidebar');
   }
 
-  render(): JSX.Element {
-    return <ModelsView model={this.model} onOpenRun={this._openRun} />;
+  /** How to open the tutorial notebook (set once its presence is known). */
+  set tutorial(open: OpenTutorial) {
+    this._tutorial = open;
+    this.update();
   }
+
+  render(): JSX.Element {
+    return (
+      <ModelsView
+        model={this.model}
+        onOpenRun={this._openRun}
+        tutorial={this._tutorial}
+      />
+    );
+  }
+
+  private _tutorial: OpenTutorial = null;
 }
