@@ -462,9 +462,7 @@ class CompareHandler(MatihHandler):
         def run() -> dict[str, Any]:
             from ..core import comparison_rows
 
-            tracker = self.service.tracker
-            runs = [tracker.get_run(r, tenant, include_artifacts=False) for r in run_ids]
-            keys, rows = comparison_rows(runs, metrics)
+            keys, rows = comparison_rows(self.service.tracker.get_runs(run_ids, tenant), metrics)
             return {"metrics": keys, "runs": rows}
 
         self.reply(await self.call(run))

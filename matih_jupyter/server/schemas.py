@@ -31,7 +31,8 @@ SERVER_CHOSEN = frozenset(
 #: Upper bounds that keep one request within bounded time.
 MAX_METRICS_PER_REQUEST = 10_000
 MAX_PARAMS_PER_REQUEST = 1_000
-MAX_RUNS_COMPARED = 100
+#: Runs one comparison names: as many as a page of the runs listing (read together).
+MAX_RUNS_COMPARED = 1000
 #: The most runs one page of a runs listing holds (MLflow's own largest page).
 MAX_PAGE = 1000
 

@@ -45,6 +45,7 @@ def _same_as_missing(call, foreign_id: str, missing_id: str) -> None:
         lambda t, rid: t.end_run(rid, "KILLED", ATTACKER),
         lambda t, rid: t.log_batch(rid, [{"key": "auc", "value": 0.0}], tenant_id=ATTACKER),
         lambda t, rid: t.compare_runs(ATTACKER, [rid]),
+        lambda t, rid: t.get_runs([rid], ATTACKER),
         lambda t, rid: t.list_artifacts(rid, tenant_id=ATTACKER),
         lambda t, rid: t.download_artifacts(rid, "notes.txt", "/tmp/x", tenant_id=ATTACKER),
         lambda t, rid: t.start_run("mine", RunConfig(tenant_id=ATTACKER, parent_run_id=rid)),
@@ -118,6 +119,24 @@ def test_a_run_in_a_foreign_experiment_is_not_adopted(tracker, victim) -> None:
     with pytest.raises(NotFoundError):
         tracker.get_run(raw.info.run_id, ATTACKER)
     assert all(r.id != raw.info.run_id for r in tracker.list_runs(ATTACKER))
+
+
+def test_a_batched_read_refuses_a_foreign_id_among_the_callers_own(tracker, victim) -> None:
+    """Runs read together (one search of the tenant's experiments) are checked like runs
+    read one by one: a foreign id among the attacker's own answers like a missing one,
+    and so does a run tagged for the attacker but planted in the victim's experiment."""
+    own = [r.id for r in tracker.list_runs(ATTACKER)]
+    planted = tracker.client.create_run(victim.experiment_id, tags={"matih.tenant_id": ATTACKER})
+    for call in (
+        lambda ids: tracker.get_runs(ids, ATTACKER),
+        lambda ids: tracker.compare_runs(ATTACKER, ids),
+    ):
+        for foreign in (victim.run_id, planted.info.run_id):
+            _same_as_missing(lambda rid, call=call: call([*own, rid, *own]), foreign, "f" * 32)
+        assert [r.id for r in tracker.get_runs(own + own, ATTACKER)] == own + own
+    assert list(tracker.compare_runs(ATTACKER, own)["run_id"]) == own
+    # The victim still reads its run, batched, as its own.
+    assert [r.id for r in tracker.get_runs([victim.run_id], VICTIM)] == [victim.run_id]
 
 
 def test_an_untagged_experiment_with_the_tenant_prefix_is_not_trusted(tracker) -> None:

@@ -344,6 +344,37 @@ def test_compare_runs_dataframe(tracker, exp_name) -> None:
     assert "metrics.loss" in every.columns
 
 
+def test_get_runs_reads_runs_together_as_get_run_reads_one(tracker, exp_name, monkeypatch) -> None:
+    """In the order asked, duplicates kept, deleted runs included (as `get_run`), an open
+    run flushed first, and more ids than one search names."""
+    from matih_jupyter.core.tracking import ownership
+
+    monkeypatch.setattr(ownership, "RUNS_PER_SEARCH", 2)
+    ids = []
+    for i in range(3):
+        with tracker.start_run(exp_name, cfg(run_name=f"r{i}")) as run:
+            run.log_metric("auc", i / 10)
+        ids.append(run.run_id)
+    tracker.delete_run(ids[1], TENANT)
+    live = tracker.start_run(exp_name, cfg(run_name="open"))
+    live.log_metric("auc", 0.9)  # buffered: only a flush writes it
+    try:
+        asked = [live.run_id, ids[2], ids[0], ids[1], ids[0]]
+        runs = tracker.get_runs(asked, TENANT)
+        assert [r.id for r in runs] == asked
+        assert runs[0].metrics == {"auc": 0.9} and runs[0].status == "running"
+        assert runs[3].lifecycle_stage == "deleted"
+        assert [r.metrics["auc"] for r in runs[1:]] == [0.2, 0.0, 0.1, 0.0]
+        assert runs[1] == tracker.get_run(ids[2], TENANT, include_artifacts=False)
+    finally:
+        live.end()
+    assert tracker.get_runs([], TENANT) == []
+    with pytest.raises(InvalidInputError, match="run_ids"):
+        tracker.get_runs(ids[0], TENANT)
+    with pytest.raises(NotFoundError, match="Run 'not a run id'"):
+        tracker.get_runs([ids[0], "not a run id"], TENANT)
+
+
 def test_system_metrics(tracker, exp_name) -> None:
     import time
 

@@ -117,9 +117,10 @@ class ExperimentTracker(
     def compare_runs(
         self, tenant_id: str | None, run_ids: Iterable[str], metrics: Iterable[str] | None = None
     ) -> pd.DataFrame:
-        """One row per run: id, name, status, start, duration, ``params.*``, ``metrics.*``."""
+        """One row per run: id, name, status, start, duration, ``params.*``, ``metrics.*``.
+        The runs are read together (`get_runs`), not one by one."""
         tenant = self._tenant(tenant_id)
-        runs = [self.get_run(r, tenant, include_artifacts=False) for r in run_ids]
+        runs = self.get_runs(run_ids, tenant)
         keys, rows = comparison_rows(runs, list(metrics) if metrics is not None else None)
         return comparison_frame(rows, keys)
 
