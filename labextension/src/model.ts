@@ -257,6 +257,8 @@ export class ExperimentsModel {
     this.clearSelection();
     this._experiments = [];
     this._search = '';
+    this._runSearch = '';
+    this._runStatus = '';
     this._seen = null;
     await this.refresh();
   }
@@ -267,8 +269,10 @@ export class ExperimentsModel {
     this._changed.emit();
     // The tokens are read before the data, so the next poll sees anything newer.
     this._seen =
-      (await this.session.guard(() => this.session.client.changes())) ??
-      this._seen;
+      (await this.session.guard(
+        () => this.session.client.changes(),
+        'Checking for changes'
+      )) ?? this._seen;
     await this.loadExperiments();
     this._loading = false;
     this._changed.emit();
@@ -546,6 +550,9 @@ export class ExperimentsModel {
 
   dispose(): void {
     this.stopTimer();
+    if (this._searchTimer !== null) {
+      window.clearTimeout(this._searchTimer);
+    }
     document.removeEventListener('visibilitychange', this._onVisibility);
     Signal.clearData(this);
   }
