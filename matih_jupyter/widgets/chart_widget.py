@@ -69,6 +69,7 @@ class MetricChart(anywidget.AnyWidget):
     view = t.Unicode("live", help="Which chart the front end draws.").tag(sync=True)
     metrics = t.List(t.Unicode(), help="Metrics to show, in order (empty: all).").tag(sync=True)
     runs = t.List(t.Unicode(), help="Runs to show (empty: all).").tag(sync=True)
+    step_label = t.Unicode("step", help="What a step counts ('trial' in a sweep).").tag(sync=True)
     x = t.Enum(["step", "relative", "time"], "step", help="x axis: step, seconds since "
                "the run began, or wall time.").tag(sync=True)  # fmt: skip
     smoothing = t.Float(0.0, min=0.0, max=0.99, help="Debiased EMA weight.").tag(sync=True)

@@ -78,7 +78,7 @@ class SweepView:
         self.interval = float(interval)
         self.progress = MetricChart(
             view="live", metrics=[metric], arrangement="overlay", goals={metric: goal},
-            height=height,
+            height=height, step_label="trial",
         )  # fmt: skip
         self.runs = RunsChart(height=height + 40)
         self.table = TrialsTable(metric=metric)

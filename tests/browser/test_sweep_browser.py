@@ -55,6 +55,10 @@ def test_live_sweep_view_fills_and_a_click_shows_one_trials_curves(
     assert running.locator(".jp-InputArea-prompt").inner_text().strip() == "[*]:"
     progress = running.locator(".matih-live-widget").first
     expect(progress.locator(".matih-chart-message")).to_contain_text("best loss")
+    over = progress.locator(".matih-chart-panel .u-over").first
+    box = over.bounding_box()
+    over.hover(position={"x": box["width"] - 2, "y": box["height"] / 2})
+    expect(progress.locator(".matih-chart-readout")).to_contain_text("· trial ")  # not "step"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "sweep-live.png"), full_page=True)
 

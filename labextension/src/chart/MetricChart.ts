@@ -18,6 +18,8 @@ export interface IChartOptions extends IViewSettings {
   metrics: string[] | null;
   /** Runs to show (default: every run). */
   runs: string[] | null;
+  /** What a step counts, named on the x axis and in the read-out ("step", "trial"). */
+  stepLabel: string;
   /** A person zoomed to [min, max] on a chart `width` pixels wide. */
   onZoom?: (min: number, max: number, width: number) => void;
   /** A person changed a setting from the control bar. */
@@ -34,7 +36,8 @@ const DEFAULTS: IChartOptions = {
   controls: true,
   layoutControl: true,
   metrics: null,
-  runs: null
+  runs: null,
+  stepLabel: 'step'
 };
 
 /**
@@ -328,6 +331,9 @@ export class MetricChart {
       get x() {
         return chart.options.x;
       },
+      get stepLabel() {
+        return chart.options.stepLabel;
+      },
       get logScale() {
         return chart.options.logScale;
       },
@@ -391,7 +397,7 @@ export class MetricChart {
     const start = this.runStarts.get(curve.run) ?? time;
     const smooth = c.smooth ? ` (smoothed ${formatValue(c.smooth[i])})` : '';
     return (
-      `${this.entryLabel(curve)}: ${formatValue(c.raw[i])}${smooth} · step ${curve.steps[j]}` +
+      `${this.entryLabel(curve)}: ${formatValue(c.raw[i])}${smooth} · ${this.options.stepLabel} ${curve.steps[j]}` +
       ` · ${formatWallTime(time)} · +${formatDuration((time - start) / 1000)}`
     );
   }

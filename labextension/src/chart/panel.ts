@@ -8,6 +8,7 @@ import { ITheme } from './theme';
 export interface IPanelContext {
   theme: ITheme;
   x: XMode;
+  stepLabel: string;
   logScale: boolean;
   height: number;
   goals: Record<string, 'min' | 'max'>;
@@ -110,7 +111,7 @@ export class Panel {
         {
           ...axis,
           size: xAxisSize(this.ctx.x),
-          label: xLabel(this.ctx.x),
+          label: xLabel(this.ctx.x, this.ctx.stepLabel),
           labelFont: `${AXIS_FONT_PX}px ${theme.font}`,
           labelSize: LINE_PX,
           labelGap: 0
@@ -212,8 +213,12 @@ function xAxisSize(mode: XMode): number {
   return 10 + 5 + LINE_PX * (mode === 'time' ? 2 : 1);
 }
 
-function xLabel(mode: XMode): string {
-  return mode === 'step' ? 'step' : mode === 'time' ? 'wall time' : 'time (s)';
+function xLabel(mode: XMode, stepLabel: string): string {
+  return mode === 'step'
+    ? stepLabel
+    : mode === 'time'
+      ? 'wall time'
+      : 'time (s)';
 }
 
 /** The raw curve under a smoothed one: the same colour, faint. */

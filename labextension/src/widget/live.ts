@@ -8,6 +8,7 @@ import { IPointsChunk } from '../chart/series';
 export interface ILiveState {
   metrics: string[];
   runs: string[];
+  step_label: string;
   x: IViewSettings['x'];
   smoothing: number;
   log_scale: boolean;
@@ -98,6 +99,7 @@ export function renderLive(
   const keys = [
     'metrics',
     'runs',
+    'step_label',
     'x',
     'smoothing',
     'log_scale',
@@ -124,6 +126,7 @@ function settingsOf(model: AnyModel<ILiveState>) {
   return {
     metrics: model.get('metrics')?.length ? model.get('metrics') : null,
     runs: model.get('runs')?.length ? model.get('runs') : null,
+    stepLabel: model.get('step_label') || 'step',
     x: model.get('x'),
     smoothing: model.get('smoothing'),
     logScale: model.get('log_scale'),
