@@ -86,7 +86,8 @@ test: lint
 # named one by one: a directory would collect every .ipynb under it (checkpoints included).
 # --nbval-current-env: the kernel is this venv's python, whatever kernelspecs the machine has.
 NOTEBOOKS := $(addprefix notebooks/,01_quickstart.ipynb 02_magics_and_live_plots.ipynb \
-	03_compare_and_promote.ipynb 04_tenants.ipynb 05_reproduce_a_run.ipynb 06_sweep.ipynb)
+	03_compare_and_promote.ipynb 04_tenants.ipynb 05_reproduce_a_run.ipynb 06_sweep.ipynb \
+	07_governed_promotion.ipynb)
 NOTEBOOK_ENV := -u MLFLOW_TRACKING_URI -u MLFLOW_ARTIFACT_ROOT -u MLFLOW_REGISTRY_URI \
 	-u MATIH_TENANT_ID -u MATIH_USER_ID -u MATIH_JOB_ID -u MATIH_NOTEBOOK_PATH -u JPY_SESSION_NAME
 

@@ -32,6 +32,7 @@ NOTEBOOKS = [
     "04_tenants.ipynb",
     "05_reproduce_a_run.ipynb",
     "06_sweep.ipynb",
+    "07_governed_promotion.ipynb",
 ]
 # The same variables the Makefile unsets, so the outputs do not depend on who refreshes them.
 UNSET = ("MLFLOW_", "MATIH_", "JPY_SESSION_NAME")
