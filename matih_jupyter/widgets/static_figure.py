@@ -20,6 +20,7 @@ def curves_png(
     start_ms: int | None = None,
     smoothing: float = 0.0,
     log_scale: bool = False,
+    step_label: str = "step",
     width: float = 7.0,
     panel_height: float = 2.4,
     dpi: int = 72,
@@ -35,7 +36,8 @@ def curves_png(
     for ax, key in zip(axes, keys, strict=True):
         _panel(ax, key, history[key], goal_for(key, dict(goals or {})), by_time, start_ms,
                smoothing, log_scale)  # fmt: skip
-    axes[-1].set_xlabel("seconds since start" if by_time else "step", fontsize=8)
+    # The browser chart's words: its picture keeps them.
+    axes[-1].set_xlabel("time (s)" if by_time else step_label, fontsize=8)
     inch = panel_height * len(keys)
     fig.subplots_adjust(left=0.1, right=0.97, top=1 - 0.3 / inch, bottom=0.45 / inch, hspace=0.55)
     return figure_png(fig)

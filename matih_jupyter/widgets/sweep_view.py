@@ -245,7 +245,7 @@ class SweepView:
             points = zip(curve.steps, curve.values, curve.times, strict=True)
             history[f"{self.metric} ({name})"] = [(int(s), int(t), v) for s, v, t in points]
         goals = dict.fromkeys(history, self.goal)
-        return curves_png(history, goals=goals, width=7.0, panel_height=2.2)
+        return curves_png(history, goals=goals, step_label="trial", width=7.0, panel_height=2.2)
 
     def text(self) -> str:
         """The trials as text: best first, with state, value and params."""
