@@ -3,6 +3,7 @@ installed packages a loader of the model needs."""
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -19,7 +20,10 @@ _PACKAGES: dict[str, tuple[str, ...]] = {
 _ONNX_PACKAGES = ("onnx", "onnxruntime", "skl2onnx")
 
 
+@functools.cache
 def _installed_version(package: str) -> str | None:
+    # Read once per process: each lookup scans the installed distributions, and a
+    # package upgraded while the kernel runs stays imported at the version read first.
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
