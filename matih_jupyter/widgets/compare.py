@@ -23,6 +23,11 @@ from .runs_chart import RunsChart, default_axes, rank_metrics, rank_params, runs
 _HEX = frozenset("0123456789abcdef")
 _BEST_STYLE = "background:#c8e6c9;font-weight:bold"
 _RUNS_HEADING = "<b>Every listed run: a metric against a parameter, and parallel coordinates</b>"
+#: A row's cells (one HTML widget) are items of the table's grid, as if each were a widget.
+_TABLE_STYLE = (
+    "<style>.matih-run-table .matih-row,"
+    ".matih-run-table .matih-row > .widget-html-content{display:contents}</style>"
+)
 #: Most runs named in the "which params differ" table.
 _MAX_DIFF_COLUMNS = 20
 
@@ -126,6 +131,7 @@ class RunComparison:
 
         self.widget = w.VBox(
             [
+                w.HTML(_TABLE_STYLE),
                 w.HBox([self.filter, self.apply_button]),
                 self.errors.widget,
                 w.HBox([self.sort_by, self.direction]),
@@ -141,10 +147,12 @@ class RunComparison:
             ]
         )
         self.widget.add_class("matih-run-comparison")
+        #: The named runs, read (together) once: listed as they are unless a filter or an
+        #: experiment asks MLflow again.
+        self._named: list[Any] | None = None
         if self.run_ids:
             # Unknown or foreign ids are an error up front, exactly like everywhere else.
-            for rid in self.run_ids:
-                tracker.get_run(rid, self.tenant_id, include_artifacts=False)
+            self._named = tracker.get_runs(self.run_ids, self.tenant_id)
         self.refresh()
 
     # -- public --------------------------------------------------------------------------
@@ -259,6 +267,9 @@ class RunComparison:
     # -- data ----------------------------------------------------------------------------
 
     def _load(self, user_filter: str) -> list[Any]:
+        named, self._named = self._named, None
+        if named is not None and not user_filter.strip() and self.experiment is None:
+            return _as_listed(named, self.max_runs)
         clauses = []
         if user_filter.strip():
             # MLflow's filter grammar has only AND (no OR, no parentheses), so appending
@@ -404,19 +415,11 @@ class RunComparison:
             box = w.Checkbox(value=run.id in self._selected, indent=False, description="")
             box.observe(lambda c, rid=run.id: self._on_check(rid, c["new"]), names="value")
             self._checkboxes[run.id] = box
-            children.append(box)
-            for col, _label in columns:
-                value = self._value(run, col)
-                style = ""
-                if col.startswith("metrics.") and best.get(col[8:]) == run.id:
-                    style = _BEST_STYLE
-                if col == "run_name":
-                    text = f'<span title="{esc(run.id)}">{esc(value or run.id[:8])}</span>'
-                else:
-                    text = esc(fmt(value))
-                cell = w.HTML(f'<div style="{style};padding:0 4px">{text}</div>')
-                cell.add_class("matih-cell")
-                children.append(cell)
+            # One widget a row, its cells laid in the grid by _TABLE_STYLE: a widget per
+            # cell made a table of 200 runs cost thousands of widgets to open.
+            row = w.HTML("".join(self._cell(run, col, best) for col, _label in columns))
+            row.add_class("matih-row")
+            children += [box, row]
         self.table.layout.grid_template_columns = f"60px repeat({len(columns)}, auto)"
         old = self.table.children
         self.table.children = children
@@ -432,6 +435,17 @@ class RunComparison:
                 else ""
             )
         )
+
+    def _cell(self, run: Any, column: str, best: dict[str, str | None]) -> str:
+        value = self._value(run, column)
+        style = ""
+        if column.startswith("metrics.") and best.get(column[8:]) == run.id:
+            style = _BEST_STYLE
+        if column == "run_name":
+            text = f'<span title="{esc(run.id)}">{esc(value or run.id[:8])}</span>'
+        else:
+            text = esc(fmt(value))
+        return f'<div class="matih-cell" style="{style};padding:0 4px">{text}</div>'
 
     def _on_check(self, run_id: str, checked: bool) -> None:
         if self._syncing:
@@ -566,6 +580,13 @@ class RunComparison:
             f'<table class="matih-param-diff"><tr><th>param differs</th>{head}</tr>{rows}</table>'
             + note
         )
+
+
+def _as_listed(runs: list[Any], max_runs: int) -> list[Any]:
+    """Runs read by id as the tracker's listing shows them: active ones, newest first,
+    at most ``max_runs``."""
+    active = {r.id: r for r in runs if r.lifecycle_stage == "active"}
+    return sorted(active.values(), key=lambda r: r.start_time, reverse=True)[:max_runs]
 
 
 def _message(exc: BaseException) -> str:

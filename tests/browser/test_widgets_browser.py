@@ -117,6 +117,14 @@ def test_comparison_sorts_and_selection_overlays(
         return table.locator(".matih-cell span[title]").all_inner_texts()
 
     eventually(lambda: sorted(names()) == sorted(specs), what="three rows")
+    # A row is one widget whose cells sit in the grid's columns, under their headers.
+    headers = table.locator(".matih-sort-header")
+    cells = table.locator(".matih-row").first.locator(".matih-cell")
+    assert cells.count() == headers.count() == 5
+    for i in range(5):
+        head, cell = headers.nth(i).bounding_box(), cells.nth(i).bounding_box()
+        assert head and cell and cell["y"] > head["y"]
+        assert abs(head["x"] + head["width"] / 2 - cell["x"] - cell["width"] / 2) < 2
     table.locator(".matih-sort-header", has_text="auc").click()  # sorted by auc, descending
     eventually(lambda: names() == ["beta", "gamma", XSS], what="descending auc order")
     table.locator(".matih-sort-header", has_text="auc").click()  # again: ascending

@@ -349,6 +349,24 @@ def test_explicit_run_ids_and_foreign_ids(tracker, exp_name, runs):
         RunComparison(run_ids=[foreign.run_id], tracker=tracker, tenant_id=TENANT)
     with pytest.raises(InvalidInputError):
         RunComparison(run_ids=["x') or 1=1 --"], tracker=tracker, tenant_id=TENANT)
+    with pytest.raises(NotFoundError):  # one foreign id among the tenant's own
+        RunComparison(run_ids=[runs["alpha"], foreign.run_id], tracker=tracker, tenant_id=TENANT)
+
+
+def test_runs_named_by_id_are_listed_as_a_listing_shows_them(tracker, exp_name, runs):
+    """Read once, together: newest first, at most max_runs, deleted ones left out; the
+    filter then asks MLflow again, within the same ids."""
+    tracker.delete_run(runs["gamma"], TENANT)
+    ids = [runs["alpha"], runs["gamma"], runs["beta"], runs["alpha"]]
+    widget = RunComparison(run_ids=ids, tracker=tracker, tenant_id=TENANT)
+    assert _names(widget) == ["beta", "alpha"]
+    assert _names(RunComparison(run_ids=ids, tracker=tracker, tenant_id=TENANT, max_runs=1)) == [
+        "beta"
+    ]
+    widget.filter.value = "params.depth = '3'"
+    assert _names(widget) == ["alpha"]
+    widget.filter.value = ""
+    assert _names(widget) == ["beta", "alpha"]
 
 
 def test_user_text_is_escaped_everywhere(tracker, exp_name):
@@ -362,6 +380,6 @@ def test_user_text_is_escaped_everywhere(tracker, exp_name):
     html_parts = [str(c.value) for c in widget.table.children if hasattr(c, "value")]
     html_parts += [widget.differences.value, widget.count.value, widget.errors.text]
     assert not any("<img" in part for part in html_parts)
-    assert sum("&lt;img src=x onerror=alert(1)&gt;" in p for p in html_parts) >= 4
+    assert sum(p.count("&lt;img src=x onerror=alert(1)&gt;") for p in html_parts) >= 4
     widget.filter.value = f"params.note = '{XSS}"  # broken filter echoing user text
     assert "<img" not in widget.errors.text and "&lt;img" in widget.errors.text

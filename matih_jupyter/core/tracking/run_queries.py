@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..backend import client as mlc
 from ..backend import convert
+from ..backend.bulk import collector_paused
 from ..backend.error_map import translate_errors
 from ..errors import InvalidInputError
 from ..isolation import isolated_methods
@@ -64,12 +65,13 @@ class RunQueriesMixin:
         if isinstance(run_ids, str):
             raise InvalidInputError("run_ids", "is one string.", hint="Pass a list of run ids.")
         ids = list(run_ids)
-        found = self._own.runs(ids, tenant, flush=flush) if ids else {}
-        for rid in ids:
-            if rid not in found:
-                raise not_found(f"Run '{rid}'", tenant)
-        responses = {rid: convert.run_response(run) for rid, run in found.items()}
-        return [responses[rid] for rid in ids]
+        with collector_paused():
+            found = self._own.runs(ids, tenant, flush=flush) if ids else {}
+            for rid in ids:
+                if rid not in found:
+                    raise not_found(f"Run '{rid}'", tenant)
+            responses = {rid: convert.run_response(run) for rid, run in found.items()}
+            return [responses[rid] for rid in ids]
 
     def list_runs(
         self,
@@ -92,11 +94,12 @@ class RunQueriesMixin:
             return result
         if not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS:
             raise InvalidInputError("max_results", f"{max_results!r} is not in 1..{MAX_RESULTS}.")
-        page = self._search(tenant, ids, filter_string, order_by, max_results, page_token,
-                            include_deleted)  # fmt: skip
-        for run in page:
-            if run.data.tags.get(TAG_TENANT) == tenant and run.info.experiment_id in ids:
-                result.append(convert.run_response(run))
+        with collector_paused():
+            page = self._search(tenant, ids, filter_string, order_by, max_results, page_token,
+                                include_deleted)  # fmt: skip
+            for run in page:
+                if run.data.tags.get(TAG_TENANT) == tenant and run.info.experiment_id in ids:
+                    result.append(convert.run_response(run))
         result.next_page_token = page.token
         return result
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..backend import client as mlc
+from ..backend.bulk import collector_paused
 from ..backend.workspaces import WorkspaceRouter
 from ..comparison import comparison_frame, comparison_rows
 from ..config import StoreConfig, default_tenant
@@ -120,9 +121,10 @@ class ExperimentTracker(
         """One row per run: id, name, status, start, duration, ``params.*``, ``metrics.*``.
         The runs are read together (`get_runs`), not one by one."""
         tenant = self._tenant(tenant_id)
-        runs = self.get_runs(run_ids, tenant)
-        keys, rows = comparison_rows(runs, list(metrics) if metrics is not None else None)
-        return comparison_frame(rows, keys)
+        with collector_paused():
+            runs = self.get_runs(run_ids, tenant)
+            keys, rows = comparison_rows(runs, list(metrics) if metrics is not None else None)
+            return comparison_frame(rows, keys)
 
 
 def _sqlite_artifact_root(tracking_uri: str) -> str | None:
