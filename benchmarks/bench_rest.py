@@ -52,9 +52,11 @@ def _ms(values: list[float], q: float) -> str:
     return f"{_pct(values, q) * 1000:7.1f}"
 
 
-def start_server(tmp: Path, port: int) -> subprocess.Popen:
-    store = tmp / "store"
-    store.mkdir()
+def start_server(tmp: Path, port: int, store: Path | None = None) -> subprocess.Popen:
+    """A Jupyter server with the extension on ``store`` (default: a new one in ``tmp``)."""
+    if store is None:
+        store = tmp / "store"
+        store.mkdir()
     tracking_uri = f"sqlite:///{store / 'mlflow.db'}"
     config_dir = tmp / "config"
     config_dir.mkdir()

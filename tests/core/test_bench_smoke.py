@@ -43,3 +43,13 @@ def test_bench_sweep_runs(tmp_path: Path) -> None:
     assert line["target"] == "<= 1.2"
     assert line["records"]["matih"]["nested_runs"] is True
     assert set(line["records"]) == {"none", "callback", "matih"}
+
+
+@pytest.mark.slow
+def test_bench_compare_runs(tmp_path: Path) -> None:
+    line = run_bench("bench_compare.py", "--runs", "3", "--repeats", "1", "--store", str(tmp_path))
+    assert (line["benchmark"], line["runs"], line["repeats"]) == ("compare", 3, 1)
+    paths = {"search_runs", "compare", "magic", "widget", "rest"}
+    assert set(line["median_s"]) == paths and all(v > 0 for v in line["median_s"].values())
+    assert set(line["ratio_to_search_runs"]) == paths - {"search_runs"}
+    assert all(v > 0 for v in line["ratio_to_search_runs"].values())
