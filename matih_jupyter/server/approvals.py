@@ -10,7 +10,7 @@ race, 404 for a request that is missing or another tenant's (the same answer).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
@@ -39,8 +39,8 @@ class Decision(_Body):
     reason: StrictStr | None = Field(default=None, max_length=1000)
 
 
+#: What ``?status=`` may ask for.
 _STATUSES = ("pending", "approved", "rejected", "stale", "all")
-Status = Literal["pending", "approved", "rejected", "stale", "all"]
 
 
 class ModelRequestsHandler(MatihHandler):
