@@ -177,3 +177,26 @@ def test_a_bad_policy_file_stops_the_server_extension(tmp_path: Path) -> None:
     service = MatihService(MatihJupyter(policy_file=str(bad), tracking_uri="sqlite:///x.db"))
     with pytest.raises(PolicyError, match="unknown stage 'prod'"):
         service.install_policy()
+
+
+async def test_an_approval_after_production_changed_is_refused_as_stale(
+    api: Api, process_policy: Any
+) -> None:
+    first = await registered(api, process_policy)
+    second = await registered(api, process_policy)
+    for v in (first, second):
+        await api("PUT", "models/churn/stage", {"version": v, "stage": "staging"})
+    stale = (
+        await api("POST", "models/churn/requests", {"version": first, "stage": "production"})
+    ).json["id"]
+    fresh = (
+        await api("POST", "models/churn/requests", {"version": second, "stage": "production"})
+    ).json["id"]
+    assert (
+        await api("POST", f"models/churn/requests/{fresh}/approve", {}, user="carol")
+    ).status == 200
+    r = await api("POST", f"models/churn/requests/{stale}/approve", {}, user="carol")
+    assert r.status == 409 and f"Request {stale} is stale" in r.json["message"]
+    assert (await api("GET", "models/churn")).json["production_version"] == second
+    listed = (await api("GET", "models/churn/requests", params={"status": "stale"})).json
+    assert [q["id"] for q in listed["requests"]] == [stale]
