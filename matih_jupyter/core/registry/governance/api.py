@@ -57,9 +57,9 @@ class GovernanceMixin:
     @property
     def _policies(self) -> PolicySource:
         found = self.__dict__.get("_policy_source")
-        if found is None:
-            found = PolicySource(lambda: bool(self.tracker.store.embedded))
-            self.__dict__["_policy_source"] = found
+        if found is None:  # setdefault: threads racing here end up with the same source
+            source = PolicySource(lambda: bool(self.tracker.store.embedded))
+            found = self.__dict__.setdefault("_policy_source", source)
         return found
 
     def set_policy(
