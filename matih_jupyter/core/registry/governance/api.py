@@ -93,8 +93,7 @@ class GovernanceMixin:
         raise ApprovalRequiredError(
             f"Moving version {request.version} of '{name}' to {request.to_stage} needs "
             f"approval by a second person; nothing moved yet. Request {request.id} is pending.",
-            hint=f"Another allowed user ({who}) approves it: "
-            f"approve('{tenant}', '{name}', '{request.id}').",
+            hint=f"Another allowed user ({who}) approves or rejects request {request.id}.",
             request=request,
         )
 
