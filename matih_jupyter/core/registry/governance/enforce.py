@@ -127,6 +127,24 @@ def _gates(
     return results
 
 
+def _apply_policy(
+    client: Any, policy: Policy | None, actor: Actor, snap: Snapshot, todo: Plan
+) -> dict[str, list[GateResult]]:
+    """Check who moves and the gates of the requested move; stop if it needs approval.
+    Returns the gate results by version (none without a rule)."""
+    record = requested(todo, actor.kind)
+    rule = None if policy is None else policy.rule(snap.tenant, record.to_stage)
+    results: dict[str, list[GateResult]] = {}
+    if rule is not None and policy is not None:
+        _permit(policy, snap, rule, actor, record.to_stage)
+        results[record.version] = _gates(
+            client, snap, rule, record, todo, actor.kind, policy.source
+        )
+    if actor.request is None and (actor.file_request or (rule is not None and rule.approval)):
+        raise NeedsApproval(record, rule, results.get(record.version, []))
+    return results
+
+
 def governed(client: Any, policy: Policy | None, actor: Actor, base: PlanFn) -> PlanFn:
     """``base`` with the policy checked and the records added (see the module's doc)."""
 
@@ -134,16 +152,7 @@ def governed(client: Any, policy: Policy | None, actor: Actor, base: PlanFn) -> 
         _not_own(actor)
         todo = base(snap)
         todo.runs = read_runs(client, snap, todo.changed_versions)
-        results: dict[str, list[GateResult]] = {}
-        record = requested(todo, actor.kind)
-        rule = None if policy is None else policy.rule(snap.tenant, record.to_stage)
-        if rule is not None and policy is not None:
-            _permit(policy, snap, rule, actor, record.to_stage)
-            results[record.version] = _gates(
-                client, snap, rule, record, todo, actor.kind, policy.source
-            )
-        if actor.request is None and (actor.file_request or (rule is not None and rule.approval)):
-            raise NeedsApproval(record, rule, results.get(record.version, []))
+        results = _apply_policy(client, policy, actor, snap, todo)
         if actor.request is not None:
             for r in todo.records:
                 r.approved_by, r.request_id = actor.approver, actor.request.id
