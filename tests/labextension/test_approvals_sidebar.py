@@ -130,6 +130,8 @@ def test_approve_another_users_request_from_the_sidebar(page: Any, governed_lab)
     row = panel.locator(f'.matih-request[data-request="{request.id}"]')
     expect(row).to_contain_text("staging → production by alice")
     expect(row).to_contain_text("A/B ok")
+    pane, box = panel.bounding_box(), row.bounding_box()  # laid out for the sidebar's width
+    assert box["x"] + box["width"] <= pane["x"] + pane["width"] + 0.5
     row.locator("button.matih-approve").click()
     confirm(page, "looked at the A/B test")
     v1 = panel.locator('.matih-versions li[data-version="1"]')
