@@ -78,36 +78,35 @@ class ModelRequestsHandler(MatihHandler):
         self.reply(filed, 201)
 
 
-class RequestApproveHandler(MatihHandler):
+class _DecisionHandler(MatihHandler):
+    """A decision on a request, as the authenticated user: `decision` names the
+    registry's method (approve or reject)."""
+
+    decision = ""
+
     @web.authenticated
     @authorized
     async def post(self, model_id: str, request_id: str) -> None:
-        """Approve as the authenticated user and make the move; the model after it."""
         tenant, user = self.tenant, self.user_name
         req = self.body(Decision)
+        decide = getattr(self.service.registry, self.decision)
         self.reply(
             await self.call(
-                lambda: self.service.registry.approve(
-                    tenant, model_id, request_id, user_id=user, reason=req.reason
-                )
+                lambda: decide(tenant, model_id, request_id, user_id=user, reason=req.reason)
             )
         )
 
 
-class RequestRejectHandler(MatihHandler):
-    @web.authenticated
-    @authorized
-    async def post(self, model_id: str, request_id: str) -> None:
-        """Reject (or withdraw one's own); the request as decided."""
-        tenant, user = self.tenant, self.user_name
-        req = self.body(Decision)
-        self.reply(
-            await self.call(
-                lambda: self.service.registry.reject(
-                    tenant, model_id, request_id, user_id=user, reason=req.reason
-                )
-            )
-        )
+class RequestApproveHandler(_DecisionHandler):
+    """Approve and make the move; answers the model after it."""
+
+    decision = "approve"
+
+
+class RequestRejectHandler(_DecisionHandler):
+    """Reject (or withdraw one's own); answers the request as decided."""
+
+    decision = "reject"
 
 
 class VersionRecordsHandler(MatihHandler):
