@@ -139,6 +139,23 @@ def test_a_batched_read_refuses_a_foreign_id_among_the_callers_own(tracker, vict
     assert [r.id for r in tracker.get_runs([victim.run_id], VICTIM)] == [victim.run_id]
 
 
+def test_what_a_tenant_read_before_is_not_lent_to_another(tracker, victim) -> None:
+    """Runs and experiments known to be the victim's (read just now, so remembered) are
+    still refused to the attacker, through every read that relies on what is known."""
+    tracker.get_metric_history(victim.run_id, "auc", VICTIM)
+    tracker.list_runs(VICTIM, experiment_ids=[victim.experiment_id])
+    tracker.get_runs([victim.run_id], VICTIM)
+    for attack in (
+        lambda: tracker.get_metric_history(victim.run_id, "auc", ATTACKER),
+        lambda: tracker.list_runs(ATTACKER, experiment_ids=[victim.experiment_id]),
+        lambda: tracker.get_runs([victim.run_id], ATTACKER),
+        lambda: tracker.get_run(victim.run_id, ATTACKER),
+    ):
+        with pytest.raises(NotFoundError):
+            attack()
+    assert len(tracker.get_metric_history(victim.run_id, "auc", VICTIM)) == 1
+
+
 def test_an_untagged_experiment_with_the_tenant_prefix_is_not_trusted(tracker) -> None:
     tracker.client.create_experiment(f"{ATTACKER}/planted")
     assert tracker.list_experiments(ATTACKER) == []

@@ -13,7 +13,7 @@ from ..config import StoreConfig
 from . import internals
 from .new_store import created_quietly
 
-__all__ = ["MlflowClient", "ViewType", "make_client", "registry_writer"]
+__all__ = ["MlflowClient", "ViewType", "make_client", "registry_writer", "root_artifacts"]
 
 
 def make_client(store: StoreConfig) -> MlflowClient:
@@ -39,3 +39,13 @@ def registry_writer(client: MlflowClient) -> Any:
     """The client for registry writes that must not pay an extra read each (the epoch
     protocol writes many tags per change)."""
     return internals.registry_client(client)
+
+
+def root_artifacts(client: MlflowClient, artifact_uri: str) -> list[Any]:
+    """The files directly under a run's artifact root, given that root: what
+    ``client.list_artifacts(run_id)`` answers without reading the whole run again to find
+    it (a caller who has just read the run has it)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repo = get_artifact_repository(artifact_uri, tracking_uri=client.tracking_uri)
+    return list(repo.list_artifacts(None))

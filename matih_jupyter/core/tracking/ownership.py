@@ -23,6 +23,8 @@ _EXPERIMENT_ID_RE = re.compile(r"^[0-9A-Za-z_\-]{1,64}$")
 #: Run ids one search names: MLflow parses the filter token by token, so a longer list
 #: buys nothing, and a shorter one pays a query per few runs.
 RUNS_PER_SEARCH = 500
+#: Runs whose tenant `Ownership` keeps once read.
+MAX_RUNS_REMEMBERED = 100_000
 
 
 def not_found(what: str, tenant: str) -> NotFoundError:
@@ -45,6 +47,9 @@ class Ownership:
         self.experiment_ids: dict[tuple[str, str], str] = {}
         #: experiment id -> its tenant, once checked.
         self.owner: dict[str, str] = {}
+        #: run id -> its tenant, once a read showed it: a run never moves to another
+        #: experiment, and its tenant tag is reserved (no tenant can write it).
+        self.run_owner: dict[str, str] = {}
 
     def by_name(self, full: str) -> Any:
         with translate_errors(f"looking up experiment '{full}'"):
@@ -76,6 +81,13 @@ class Ownership:
             exp = self._client.get_experiment(str(experiment_id))
         self.check_owned(exp, tenant, what)
         return exp
+
+    def experiment_id(self, experiment_id: Any, tenant: str) -> str:
+        """The id of the tenant's experiment ``experiment_id``, read only if not yet known
+        to be the tenant's."""
+        if isinstance(experiment_id, str | int) and self.owner.get(str(experiment_id)) == tenant:
+            return str(experiment_id)
+        return str(self.experiment(experiment_id, tenant).experiment_id)
 
     def experiment_id_by_name(self, name: str, tenant: str) -> str:
         cached = self.experiment_ids.get((tenant, name))
@@ -117,7 +129,22 @@ class Ownership:
             run = self._client.get_run(run_id)
         if not self.owns_run(run, tenant):
             raise not_found(what, tenant)
+        self.remember_run(run_id, tenant)
         return run
+
+    def check_run(self, run_id: Any, tenant: str, *, flush: bool = True) -> None:
+        """`NotFoundError` unless ``run_id`` is the tenant's: read as in `run` the first
+        time, then known (see ``run_owner``). Open runs are flushed first, as in `run`."""
+        if isinstance(run_id, str) and self.run_owner.get(run_id) == tenant:
+            if flush:
+                self.flush_open({run_id}, tenant)
+            return
+        self.run(run_id, tenant, flush=flush)
+
+    def remember_run(self, run_id: str, tenant: str) -> None:
+        if len(self.run_owner) >= MAX_RUNS_REMEMBERED:
+            self.run_owner.clear()  # bounded; forgetting only costs a read
+        self.run_owner[run_id] = tenant
 
     def runs(self, run_ids: list[str], tenant: str, *, flush: bool = True) -> dict[str, Any]:
         """The tenant's MLflow runs among ``run_ids`` by id, read with MLflow's search of
@@ -142,6 +169,8 @@ class Ownership:
                     max_results=len(chunk),
                 )
             found.update((r.info.run_id, r) for r in page if self.owns_run(r, tenant))
+        for run_id in found:
+            self.remember_run(run_id, tenant)
         return found
 
     def flush_open(self, run_ids: set[str], tenant: str) -> None:

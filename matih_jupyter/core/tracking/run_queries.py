@@ -34,7 +34,6 @@ class RunQueriesMixin:
     _own: Ownership
     _client: Any
     _tenant: Callable[[str | None], str]
-    _artifacts: Callable[[str, str | None], list[Any]]
 
     def get_run(
         self,
@@ -52,7 +51,9 @@ class RunQueriesMixin:
         run = self._own.run(run_id, tenant, flush=flush)
         artifacts = None
         if include_artifacts:
-            artifacts = [f.path for f in self._artifacts(run_id, None)]
+            with translate_errors(f"listing artifacts of run {run_id}"):
+                listed = mlc.root_artifacts(self._client, run.info.artifact_uri)
+            artifacts = [f.path for f in listed]
         return convert.run_response(run, artifacts)
 
     def get_runs(
@@ -110,7 +111,7 @@ class RunQueriesMixin:
         if name is not None:
             return [self._own.experiment_id_by_name(name, tenant)]
         if experiment_ids is not None:
-            return [str(self._own.experiment(e, tenant).experiment_id) for e in experiment_ids]
+            return [self._own.experiment_id(e, tenant) for e in experiment_ids]
         return [str(e.experiment_id) for e in self._own.tenant_experiments(tenant)]
 
     def _search(
@@ -152,7 +153,7 @@ class RunQueriesMixin:
         """Every logged point of one metric, by step (``flush`` as for `get_run`)."""
         tenant = self._tenant(tenant_id)
         validate_key(key, "metric key")
-        self._own.run(run_id, tenant, flush=flush)
+        self._own.check_run(run_id, tenant, flush=flush)
         with translate_errors(f"reading metric {key!r}"):
             history = self._client.get_metric_history(run_id, key)
         return sorted(convert.metric_points(history), key=lambda p: (p.step, p.timestamp))
