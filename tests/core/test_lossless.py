@@ -81,6 +81,26 @@ def test_refused_write_surfaces_at_the_next_call_and_keeps_the_rest(tracker, exp
     assert got.metrics["after"] == 1.0
 
 
+def test_a_loop_far_ahead_of_the_store_keeps_the_writer_bounded(
+    tracker, exp_name, monkeypatch
+) -> None:
+    """A loop logging faster than the store writes runs at the store's pace once it is
+    MAX_QUEUED points ahead: the queue stays bounded, and every point arrives in order."""
+    from matih_jupyter.core.tracking import buffer
+
+    monkeypatch.setattr(buffer, "MAX_QUEUED", 2000)
+    run = tracker.start_run(exp_name, RunConfig(tenant_id=TENANT))
+    most = 0
+    for i in range(12_000):
+        run.log_metric("loss", float(i), step=i)
+        most = max(most, run.pending)
+    run.log_metrics({"a": 1.0, "b": 2.0}, step=0)
+    run.end()
+    assert 2000 - buffer.MAX_METRICS < most <= 2000  # at the bound, never past it
+    history = tracker.get_metric_history(run.run_id, "loss", TENANT)
+    assert [p.value for p in history] == [float(i) for i in range(12_000)]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -35,6 +35,11 @@ MAX_ITEMS = 1000
 #: MLflow's 1 MB request limit, with room for the JSON framing.
 MAX_BYTES = 900_000
 
+#: Metric points a run holds in memory ahead of the store. Past that, a loop that logs
+#: faster than the store writes sends a batch itself for each batch it queues: it goes at
+#: the store's pace, and the writer's memory stays bounded however long the run grows.
+MAX_QUEUED = 50_000
+
 MetricItem = tuple[str, float, int, int]  # key, value, timestamp ms, step
 #: Seconds between sends while a listener (a live chart) follows the points.
 LIVE_INTERVAL = 0.1
@@ -112,6 +117,8 @@ class BatchWriter:
             tap.append(item)
         if len(self.metrics) >= MAX_METRICS:
             self._wake.set()
+            if len(self.metrics) > MAX_QUEUED:
+                self._keep_up()
 
     def put_metrics(self, items: list[MetricItem]) -> None:
         """Queue several metric points, in order."""
@@ -120,6 +127,30 @@ class BatchWriter:
             tap.extend(items)
         if len(self.metrics) >= MAX_METRICS:
             self._wake.set()
+            while len(self.metrics) > MAX_QUEUED and self._keep_up():
+                pass
+
+    def _keep_up(self) -> bool:
+        """Send one batch on the caller's thread, the queue being `MAX_QUEUED` ahead of
+        the store; True if it did. Not while the backend is unreachable: a spool takes
+        what is queued (in order, behind what it holds), else the writer keeps retrying."""
+        if self._transient is not None and self.spool is None:
+            return False
+        with self.sends_held():
+            if len(self.metrics) <= MAX_QUEUED:
+                return False  # the writer caught up meanwhile
+            if self._transient is not None or (self.spool is not None and self.spool.has_data):
+                assert self.spool is not None
+                self._spill()
+                return False
+            try:
+                self._send_isolating(*self._take())
+            except BackendUnavailableError as exc:
+                self._transient = exc
+                if self.spool is not None:
+                    self._spill()
+                return False
+        return True
 
     @contextlib.contextmanager
     def sends_held(self) -> Iterator[None]:
