@@ -53,3 +53,29 @@ def test_bench_compare_runs(tmp_path: Path) -> None:
     assert set(line["median_s"]) == paths and all(v > 0 for v in line["median_s"].values())
     assert set(line["ratio_to_search_runs"]) == paths - {"search_runs"}
     assert all(v > 0 for v in line["ratio_to_search_runs"].values())
+
+
+@pytest.mark.slow
+def test_bench_growth_runs(tmp_path: Path) -> None:
+    args = ["--points", "300,600", "--runs", "3,6", "--store", str(tmp_path)]
+    line = run_bench("bench_growth.py", *args)
+    assert (line["benchmark"], line["store"]) == ("growth", "sqlite")
+    assert set(line["points"]) == {"300", "600"} and set(line["runs"]) == {"3", "6"}
+    for row in line["points"].values():
+        for side in ("matih", "plain"):
+            assert row[side]["durable_us_per_point"] > 0 and row[side]["peak_mb"] >= 0
+        assert row["ratio_durable"] > 0
+    for row in line["runs"].values():
+        assert set(row["ratio"]) == {"create", "list", "compare"}
+        assert all(v > 0 for v in row["ratio"].values())
+    assert set(line["growth"]) == {"matih", "plain"}
+    assert line["growth"]["matih"]["durable_us_per_point"] > 0
+
+
+@pytest.mark.slow
+def test_bench_rest_runs() -> None:
+    line = run_bench("bench_rest.py", "--requests", "30", "--runs", "2", "--repeats", "1")
+    assert (line["benchmark"], line["requests"], line["repeats"]) == ("rest", 30, 1)
+    for side in ("rest_reads_ms", "plain_reads_ms"):
+        assert line[side]["p50"] > 0 and line[side]["p95"] >= line[side]["p50"]
+    assert set(line["ratio_rest_to_plain"]) == {"p50", "p95"}
