@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -110,6 +111,49 @@ class RestCompare:
         self.loop.close()
 
 
+def browser_open_times(root: Path, store: Path, n: int, repeats: int) -> list[float]:
+    """Seconds from running a notebook cell ``RunComparison(EXPERIMENT, max_runs=n)`` in a
+    real JupyterLab to its table's rows and every run in its scatter drawn in Chromium."""
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from lab_harness import chromium, jupyterlab, store_env
+
+    env = {**store_env(store, TENANT), "MLFLOW_ARTIFACT_ROOT": (store / "artifacts").as_uri()}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from matih_jupyter.widgets import RunComparison"),
+        nbformat.v4.new_code_cell(f"RunComparison({EXPERIMENT!r}, max_runs={n})"),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    (root / "notebooks").mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, root / "notebooks" / "compare.ipynb")
+    rows = min(n, 200)  # RunComparison's max_table_rows
+    times = []
+    with jupyterlab(root, env, token="bench") as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/lab/workspaces/bench/tree/compare.ipynb?token=bench&reset")
+        cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+        cells.first.wait_for(timeout=60_000)
+        page.get_by_role("button", name=re.compile(r"\| Idle")).wait_for(timeout=60_000)
+        _run(page, cells.nth(0))
+        page.get_by_role("button", name=re.compile(r"\| Idle")).wait_for(timeout=60_000)
+        out = cells.nth(1)
+        for _ in range(repeats + 1):  # the first opening loads the widget code; not counted
+            t0 = time.perf_counter()
+            _run(page, out)
+            out.locator(".matih-row").nth(rows - 1).wait_for(timeout=120_000)
+            out.locator(f'.matih-runs-scatter canvas[data-points="{n}"]').wait_for()
+            times.append(time.perf_counter() - t0)
+            page.get_by_role("button", name=re.compile(r"\| Idle")).wait_for(timeout=60_000)
+    return times[1:]
+
+
+def _run(page: Any, cell: Any) -> None:
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+Enter")
+
+
 def one_round(paths: dict[str, Callable[[], Any]], checks: dict[str, Callable[[Any], None]]):
     """Each path once, in a shuffled order (a shared machine's load hits all alike)."""
     order = list(paths)
@@ -127,6 +171,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--store", help="a folder holding the store (kept, reused)")
     parser.add_argument("--no-rest", action="store_true", help="skip the Jupyter server")
+    parser.add_argument(
+        "--browser", action="store_true", help="also time the widget opening in JupyterLab"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="matih-bench-compare-") as tmp_name:
@@ -175,7 +222,11 @@ def main() -> None:
         finally:
             if rest is not None:
                 rest.close()
-        print(json.dumps(report(n, args.repeats, rounds)))
+        line = report(n, args.repeats, rounds)
+        if args.browser:
+            opened = browser_open_times(Path(tmp_name) / "lab", store, n, args.repeats)
+            line["widget_in_browser_s"] = round(statistics.median(opened), 3)
+        print(json.dumps(line))
 
 
 def _rows(table: Any, n: int) -> None:
