@@ -95,3 +95,28 @@ def test_other_tenants_ids_and_names_are_not_found(tracker, tenant):
     for attack in ("%", "_", "t-%", "x' OR '1'='1"):
         with pytest.raises(InvalidInputError):
             tracker.list_experiments(attack)
+
+
+def test_runs_compared_are_read_together_and_tenant_checked(tracker, tenant, monkeypatch):
+    """On the server tier too: runs named by id come back in the order asked, from a
+    few searches (here three ids a search), and another tenant's id answers like a
+    missing one."""
+    from matih_jupyter import ExperimentTracker
+    from matih_jupyter.core.tracking import ownership
+
+    monkeypatch.setattr(ownership, "RUNS_PER_SEARCH", 3)
+    ids = []
+    for i in range(7):
+        with tracker.start_run("cmp", RunConfig(run_name=f"r{i}")) as run:
+            run.log_metric("auc", i / 10)
+        ids.append(run.run_id)
+    asked = ids[::-1]
+    frame = tracker.compare_runs(tenant, asked)
+    assert list(frame["run_id"]) == asked
+    assert list(frame["metrics.auc"]) == pytest.approx([i / 10 for i in range(7)][::-1])
+    other = ExperimentTracker(tracking_uri=tracker.tracking_uri, tenant_id=f"{tenant}-x")
+    with other.start_run("cmp") as foreign:
+        pass
+    for missing in (foreign.run_id, "f" * 32):
+        with pytest.raises(NotFoundError, match=f"Run '{missing}' was not found"):
+            tracker.get_runs([*ids, missing], tenant)
