@@ -64,3 +64,27 @@ def test_reads_overlapping_for_long_still_collect_young_cycles(monkeypatch) -> N
             assert collected and not gc.isenabled()
     finally:
         gc.callbacks.pop()
+
+
+def test_reads_that_never_stop_overlapping_still_collect_everything(monkeypatch) -> None:
+    monkeypatch.setattr(bulk, "MAX_FULL_PAUSE", 0.0)
+    collected = []
+    gc.callbacks.append(lambda phase, info: collected.append(info["generation"]))
+    try:
+        with bulk.collector_paused(), bulk.collector_paused():
+            pass
+        assert 2 in collected
+    finally:
+        gc.callbacks.pop()
+
+
+def test_a_read_method_runs_paused() -> None:
+    seen = []
+
+    @bulk.gc_paused
+    def read() -> str:
+        seen.append(gc.isenabled())
+        return "read"
+
+    assert read() == "read" and seen == [False] and gc.isenabled()
+    assert read.__name__ == "read"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..backend import convert
+from ..backend.bulk import gc_paused
 from ..backend.error_map import translate_errors
 from ..config import default_user
 from ..errors import ConflictError
@@ -92,6 +93,7 @@ class ExperimentsMixin:
         self._own.remember(tenant, config.name, exp_id)
         return self.get_experiment(exp_id, tenant)
 
+    @gc_paused
     def get_experiment(
         self, experiment_id: str, tenant_id: str | None = None
     ) -> ExperimentResponse:
@@ -105,6 +107,7 @@ class ExperimentsMixin:
         self._own.check_owned(exp, tenant, f"Experiment '{name}'")
         return convert.experiment_response(exp)
 
+    @gc_paused
     def list_experiments(
         self, tenant_id: str | None = None, include_archived: bool = False
     ) -> list[ExperimentResponse]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..backend import client as mlc
 from ..backend import convert
-from ..backend.bulk import collector_paused
+from ..backend.bulk import collector_paused, gc_paused
 from ..backend.error_map import translate_errors
 from ..errors import InvalidInputError
 from ..isolation import isolated_methods
@@ -35,6 +35,7 @@ class RunQueriesMixin:
     _client: Any
     _tenant: Callable[[str | None], str]
 
+    @gc_paused
     def get_run(
         self,
         run_id: str,
@@ -147,6 +148,7 @@ class RunQueriesMixin:
                 "attributes.status = 'FINISHED'.",
             ) from None
 
+    @gc_paused
     def get_metric_history(
         self, run_id: str, key: str, tenant_id: str | None = None, *, flush: bool = True
     ) -> list[MetricPoint]:
