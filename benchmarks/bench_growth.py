@@ -108,6 +108,8 @@ def points_plain(uri: str, n: int) -> dict[str, float]:
 
 
 def runs_matih(uri: str, n: int) -> dict[str, float]:
+    import pandas  # noqa: F401 - both sides build a DataFrame; its import is not timed
+
     from matih_jupyter import ExperimentTracker, RunConfig
 
     tracker = ExperimentTracker(uri, tenant_id=TENANT)
@@ -131,6 +133,7 @@ def runs_matih(uri: str, n: int) -> dict[str, float]:
 
 def runs_plain(uri: str, n: int) -> dict[str, float]:
     import mlflow
+    import pandas  # noqa: F401 - as on matih's side
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
