@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import random
@@ -128,7 +129,10 @@ def browser_open_times(root: Path, store: Path, n: int, repeats: int) -> list[fl
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     (root / "notebooks").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, root / "notebooks" / "compare.ipynb")
-    rows = min(n, 200)  # RunComparison's max_table_rows
+    from matih_jupyter.widgets import RunComparison
+
+    default_rows = inspect.signature(RunComparison).parameters["max_table_rows"].default
+    rows = min(n, default_rows)
     times = []
     with jupyterlab(root, env, token="bench") as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

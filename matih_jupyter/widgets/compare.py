@@ -45,7 +45,8 @@ class RunComparison:
         goals: ``{"metric": "min" | "max"}`` for the best-value highlight.
         max_runs: At most this many runs are listed (newest first); every one is drawn in
             the scatter and parallel coordinates.
-        max_table_rows: At most this many of them get a table row (in the table's order).
+        max_table_rows: At most this many of them get a table row (in the table's order;
+            the browser draws 50 rows in well under a second, 200 took seconds).
         max_overlay_runs: At most this many selected runs' histories are overlaid.
 
     The widget is ``.widget``; ``.selected`` is the selected runs as a DataFrame: those
@@ -64,7 +65,7 @@ class RunComparison:
         tenant_id: str | None = None,
         goals: dict[str, str] | None = None,
         max_runs: int = 200,
-        max_table_rows: int = 200,
+        max_table_rows: int = 50,
         max_overlay_runs: int = 20,
     ) -> None:
         if tracker is None:
