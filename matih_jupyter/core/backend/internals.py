@@ -18,6 +18,77 @@ def registry_client(client: Any) -> Any:
     return client._get_registry_client()
 
 
+class SqlRegistry:
+    """MLflow's SQL registry store with the private helpers its own writes use: several
+    writes in one transaction have no public API (each public write commits alone)."""
+
+    def __init__(self, store: Any) -> None:
+        from mlflow.store.model_registry.dbmodels import models
+
+        self._store = store
+        #: MLflow's rows: ``SqlRegisteredModelTag``, ``SqlModelVersionTag``,
+        #: ``SqlRegisteredModelAlias``.
+        self.rows = models
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """A write session, committed when the block ends (rolled back on an error)."""
+        return self._store.ManagedSessionMaker(read_only=False)
+
+    def model(self, session: Any, name: str) -> Any:
+        """The registered model's row (MLflow's not-found error if none)."""
+        return self._store._get_registered_model(session, name)
+
+    def version(self, session: Any, name: str, version: Any) -> Any:
+        """The model version's row (MLflow's not-found error if none)."""
+        return self._store._get_sql_model_version(session, name, version)
+
+    def alias(self, session: Any, name: str, alias: str) -> Any:
+        """The alias's row, or None."""
+        return self._store._get_registered_model_alias(session, name, alias)
+
+    # MLflow's checks of names and values, as its own writes run them first.
+
+    @staticmethod
+    def check_model_tag(key: str, value: str) -> None:
+        from mlflow.utils import validation
+
+        validation._validate_registered_model_tag(key, value)
+
+    @staticmethod
+    def check_version_tag(key: str, value: str) -> None:
+        from mlflow.utils import validation
+
+        validation._validate_model_version_tag(key, value)
+
+    @staticmethod
+    def check_alias(alias: str) -> None:
+        from mlflow.utils import validation
+
+        validation._validate_model_alias_name(alias)
+        validation._validate_model_alias_name_reserved(alias)
+
+    @staticmethod
+    def version_number(version: Any) -> int:
+        from mlflow.utils import validation
+
+        return int(validation._validate_model_version(version))
+
+    def model_tag(self, session: Any, name: str, key: str) -> Any:
+        """The model tag's row, or None, locked until the transaction ends where the
+        database locks rows (SQLite serialises writers instead)."""
+        rows = self.rows.SqlRegisteredModelTag
+        query = self._store._get_query(session, rows)
+        return query.filter(rows.name == name, rows.key == key).with_for_update().one_or_none()
+
+
+def sql_registry(client: Any) -> SqlRegistry | None:
+    """The client's registry store when it is MLflow's SQL store, else None (a server)."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
+
+    store = registry_client(client).store
+    return SqlRegistry(store) if isinstance(store, SqlAlchemyStore) else None
+
+
 def _tracking_utils() -> Any:
     from mlflow.tracking._tracking_service import utils
 
@@ -109,6 +180,15 @@ def _client_has_registry_client() -> bool:
     return callable(getattr(MlflowClient, "_get_registry_client", None))
 
 
+def _sql_registry_helpers() -> bool:
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
+
+    helpers = ("_get_registered_model", "_get_sql_model_version", "_get_registered_model_alias")
+    return all(callable(getattr(SqlAlchemyStore, h, None)) for h in (*helpers, "_get_query")) and (
+        "ManagedSessionMaker" in SqlAlchemyStore.__init__.__code__.co_names
+    )
+
+
 #: (what, where it lives, check) for each private API above.
 PINNED: list[tuple[str, str, Callable[[], bool]]] = [
     (
@@ -140,6 +220,36 @@ PINNED: list[tuple[str, str, Callable[[], bool]]] = [
             "ServerWorkspaceContext",
             "set_server_request_workspace",
             "get_request_workspace",
+        ),
+    ),
+    (
+        "sql_registry (SqlRegistry)",
+        "mlflow.store.model_registry.sqlalchemy_store.SqlAlchemyStore (ManagedSessionMaker, "
+        "_get_registered_model, _get_sql_model_version, _get_registered_model_alias, _get_query)",
+        _sql_registry_helpers,
+    ),
+    (
+        "sql_registry: rows",
+        "mlflow.store.model_registry.dbmodels.models (SqlRegisteredModelTag, "
+        "SqlModelVersionTag, SqlRegisteredModelAlias)",
+        _has(
+            "mlflow.store.model_registry.dbmodels.models",
+            "SqlRegisteredModelTag",
+            "SqlModelVersionTag",
+            "SqlRegisteredModelAlias",
+        ),
+    ),
+    (
+        "sql_registry: checks",
+        "mlflow.utils.validation (_validate_registered_model_tag, _validate_model_version_tag, "
+        "_validate_model_alias_name, _validate_model_alias_name_reserved, _validate_model_version)",
+        _has(
+            "mlflow.utils.validation",
+            "_validate_registered_model_tag",
+            "_validate_model_version_tag",
+            "_validate_model_alias_name",
+            "_validate_model_alias_name_reserved",
+            "_validate_model_version",
         ),
     ),
     (

@@ -7,7 +7,9 @@ registered model ``<model>~epoch~<e>``) to ``...~epoch~<e+1>``. The backend rena
 atomically, so exactly one caller wins each epoch; every other caller whose read is now
 stale gets `ConflictError` (a promotion is never retried silently, so nobody archives a
 production version it did not see). The winner stores its records and operations in the
-tag ``matih.tx.<e+1>``, applies the operations and sets ``matih.epoch``.
+tag ``matih.tx.<e+1>``, applies the operations and sets ``matih.epoch``. On MLflow's SQL
+store those writes are one transaction, made only if ``matih.epoch`` still reads ``e``
+inside it (`backend.registry_batch`), so a change is never seen half-applied there.
 
 If the winner dies half-way, the next caller whose claim fails after ``lease_seconds``
 repairs the epoch: it re-applies the recorded operations (they are idempotent) or, when
@@ -23,13 +25,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backend import client as mlc
+from ..backend import registry_batch
 from ..backend.error_map import translate_errors
 from ..errors import ConflictError
 from ..tenancy import quote_filter_value
 from . import snapshot
 from .hooks import HookSet
 from .lifecycle import Plan
-from .ops import EpochRecord, SetModelTag, apply_all
+from .ops import EpochRecord, Op, SetModelTag, applied, apply_all
 from .retry import retrying
 from .snapshot import Snapshot
 from .tags import TAG_EPOCH, TAG_LOCK_OF, TICKET_SEP, epoch_of, tx_key
@@ -56,6 +59,8 @@ class Epochs:
     def __init__(self, client: Any, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
         self.client = client
         self.lease_seconds = float(lease_seconds)
+        #: Whether an epoch's writes are committed as one transaction (a SQL store).
+        self.batched = registry_batch.batch_for(client) is not None
 
     @property
     def writer(self) -> Any:
@@ -106,10 +111,12 @@ class Epochs:
             self.repair(snap)
             raise conflict(snap) from None
         # A ticket recreated after it went missing can lag behind: trust the claim only
-        # if the model is still at the epoch we read.
-        rm = snapshot.registered(self.client, snap.full)
-        if rm is None or epoch_of(rm.tags or {}) != e:
-            raise conflict(snap)
+        # if the model is still at the epoch we read (a batched commit checks that in its
+        # own transaction).
+        if not self.batched:
+            rm = snapshot.registered(self.client, snap.full)
+            if rm is None or epoch_of(rm.tags or {}) != e:
+                raise conflict(snap)
 
     def repair(self, snap: Snapshot) -> None:
         """After a lost claim, repair what it can reveal: an epoch left unfinished by a dead
@@ -138,14 +145,29 @@ class Epochs:
 
     # -- one epoch ---------------------------------------------------------------------
 
-    def commit(self, full: str, epoch: int, plan: Plan) -> None:
-        """Record the claimed epoch's records and writes, apply the writes, and commit."""
+    def commit(self, snap: Snapshot, plan: Plan) -> Snapshot:
+        """Record the claimed epoch's records and writes, apply the writes, and commit;
+        return the model as this left it. Batched, nothing is written unless the model
+        is still at the epoch ``snap`` read (else `ConflictError`)."""
+        epoch = snap.epoch + 1
         for record in plan.records:
             record.epoch = epoch
         stored = EpochRecord(records=tuple(plan.records), ops=tuple(plan.ops))
-        self.set_model_tag(full, tx_key(epoch), stored.to_json())
-        apply_all(self.writer, full, plan.ops)
-        self.set_model_tag(full, TAG_EPOCH, str(epoch))
+        writes: list[Op] = [
+            SetModelTag(tx_key(epoch), stored.to_json()),
+            *plan.ops,
+            SetModelTag(TAG_EPOCH, str(epoch)),
+        ]
+        batch = registry_batch.batch_for(self.client) if self.batched else None
+        if batch is None:
+            apply_all(self.writer, snap.full, writes)
+        else:
+            apply_all(batch, snap.full, writes)
+            read_at = {str(snap.epoch), *((None, "") if snap.epoch == 0 else ())}
+            what = f"committing epoch {epoch} of '{snap.full}'"
+            if not retrying(what, batch.commit, snap.full, TAG_EPOCH, read_at):
+                raise conflict(snap)
+        return applied(snap, writes)
 
     def transact(
         self,
@@ -156,9 +178,10 @@ class Epochs:
         hooks: HookSet,
         *,
         retries: int = 0,
-    ) -> tuple[int, Plan]:
+    ) -> tuple[Plan, Snapshot]:
         """Read, plan, gate (before-hooks), claim, record, apply, commit: one epoch of the
-        model. A lost claim is retried ``retries`` times on a fresh read."""
+        model; returns the plan committed and the model as it left it. A lost claim is
+        retried ``retries`` times on a fresh read."""
         for attempt in range(retries + 1):
             snap = snapshot.read(self.client, tenant, name, full)
             todo = plan(snap)
@@ -173,8 +196,7 @@ class Epochs:
                 continue
             if time.monotonic() - started > self.lease_seconds / 2:
                 raise conflict(snap)  # too slow to be sure the lease still holds
-            self.commit(full, snap.epoch + 1, todo)
-            return snap.epoch + 1, todo
+            return todo, self.commit(snap, todo)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -3,6 +3,8 @@
 Each operation sets one key to one fixed value (a version tag, a model tag, an alias) or
 removes one alias, so applying it twice ends in the same state: a caller repairing an
 epoch left unfinished may race the writer that left it, and both finish it the same way.
+Each also says what it does to a read of the model (`applied`), so a change answers with
+the model as it left it without reading it again.
 
 An epoch's record is stored as JSON in the model's tag ``matih.tx.<epoch>``::
 
@@ -17,12 +19,12 @@ exactly this shape, so records stored by earlier releases keep loading.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 from .retry import retrying
 from .snapshot import Snapshot
-from .tags import dumps, loads
+from .tags import dumps, epoch_of, loads
 from .types import TransitionRecord
 
 
@@ -37,6 +39,10 @@ class SetVersionTag:
 
     def holds_in(self, snap: Snapshot) -> bool:
         return snap.versions[self.version].tags.get(self.key) == self.value
+
+    def apply_to(self, snap: Snapshot) -> None:
+        mv = snap.versions[self.version]
+        snap.versions[self.version] = replace(mv, tags={**mv.tags, self.key: self.value})
 
     def apply(self, writer: Any, full: str) -> None:
         retrying(
@@ -56,6 +62,9 @@ class SetModelTag:
     def holds_in(self, snap: Snapshot) -> bool:
         return snap.tags.get(self.key) == self.value
 
+    def apply_to(self, snap: Snapshot) -> None:
+        snap.tags[self.key] = self.value
+
     def apply(self, writer: Any, full: str) -> None:
         retrying(f"tagging '{full}'", writer.set_registered_model_tag, full, self.key, self.value)
 
@@ -70,6 +79,9 @@ class PointAlias:
 
     def holds_in(self, snap: Snapshot) -> bool:
         return snap.aliases.get(self.alias) == self.version
+
+    def apply_to(self, snap: Snapshot) -> None:
+        snap.aliases[self.alias] = self.version
 
     def apply(self, writer: Any, full: str) -> None:
         retrying(
@@ -87,6 +99,9 @@ class DropAlias:
 
     def holds_in(self, snap: Snapshot) -> bool:
         return self.alias not in snap.aliases
+
+    def apply_to(self, snap: Snapshot) -> None:
+        snap.aliases.pop(self.alias, None)
 
     def apply(self, writer: Any, full: str) -> None:
         retrying(
@@ -126,6 +141,16 @@ def prune(snap: Snapshot, ops: Iterable[Op]) -> list[Op]:
 def apply_all(writer: Any, full: str, ops: Iterable[Op]) -> None:
     for op in ops:
         op.apply(writer, full)
+
+
+def applied(snap: Snapshot, ops: Iterable[Op]) -> Snapshot:
+    """The model as it reads once ``ops`` are written after the read ``snap`` (which is
+    left as it was): what a change that wrote them returns, with no second read."""
+    after = snap.copy()
+    for op in ops:
+        op.apply_to(after)
+    after.epoch = epoch_of(after.tags)
+    return after
 
 
 @dataclass(frozen=True)

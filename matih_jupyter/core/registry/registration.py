@@ -205,25 +205,26 @@ class Registration:
         must_exist: bool,
     ) -> ModelMetadata:
         """Register ``model`` as a new version; the result describes that version."""
-        self._check_name(tenant, name, full, must_exist)
+        rm = self._check_name(tenant, name, full, must_exist)
         with tempfile.TemporaryDirectory(prefix="matih-model-") as tmp:
             dest = Path(tmp)
             onnx_note, _ = art.save_model(model, inputs.framework, dest)
             write_requirements(dest, inputs.framework, onnx_note is None)
             with producing_run(self.tracker, tenant, name, run_id, inputs) as (run, prefix):
-                self._upload(run.info.run_id, prefix, dest)
-                self._ensure_registered(tenant, name, full, inputs)
+                self._upload(run, prefix, dest)
+                if rm is None:
+                    self._ensure_registered(tenant, name, full, inputs)
                 version = self._create_version(tenant, name, full, run, prefix, inputs, onnx_note)
-                self.epochs.transact(
+                _, snap = self.epochs.transact(
                     tenant, name, full,
                     lambda snap: registration_plan(snap, version, inputs.user),
                     self.hooks, retries=_REGISTER_RETRIES,
                 )  # fmt: skip
-                snap = snapshot.read(self.client, tenant, name, full)
-                write_card(self.client, tenant, snap, version)
+                write_card(self.client, tenant, snap, version, run)
         return model_metadata(snap, version)
 
-    def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> None:
+    def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> Any:
+        """The tenant's registered model ``full``, or ``None`` when MLflow has none yet."""
         rm = snapshot.registered(self.client, full)
         if rm is not None and not snapshot.owned(rm, tenant, name):
             # A model MLflow holds under this name that matih did not create for this
@@ -235,22 +236,20 @@ class Registration:
             )
         if rm is None and must_exist:
             raise snapshot.not_found(name, tenant)
+        return rm
 
-    def _upload(self, run_id: str, prefix: str, dest: Path) -> None:
-        """The saved files, then the run's metric history beside them."""
+    def _upload(self, run: Any, prefix: str, dest: Path) -> None:
+        """The saved files, then the run's metric history beside them (``run``: the run
+        as read after its metrics were logged)."""
+        run_id = run.info.run_id
         with translate_errors(f"uploading the model to run {run_id}"):
             self.client.log_artifacts(run_id, str(dest), prefix.rstrip("/") or None)
-            keys = list(self.client.get_run(run_id).data.metrics)
-            history = art.metrics_history(self.client, run_id, keys)
+            history = art.metrics_history(self.client, run_id, list(run.data.metrics))
             self.client.log_dict(run_id, history, f"{prefix}{art.METRICS_HISTORY_FILE}")
 
     def _ensure_registered(self, tenant: str, name: str, full: str, inputs: Inputs) -> Any:
-        """The registered model, created (with its first ticket) on first registration."""
-        rm = snapshot.registered(self.client, full)
-        if rm is not None:
-            if not snapshot.owned(rm, tenant, name):
-                raise ConflictError(f"The name '{name}' is taken in MLflow by another model.")
-            return rm
+        """The registered model ``_check_name`` found missing, created (with its first
+        ticket); one created by a concurrent first registration is used if it is ours."""
         tags = {
             **inputs.user_tags,
             TAG_TENANT: tenant,
@@ -270,7 +269,9 @@ class Registration:
         except ConflictError:  # registered concurrently: use it if it is ours
             rm = snapshot.registered(self.client, full)
             if rm is None or not snapshot.owned(rm, tenant, name):
-                raise
+                raise ConflictError(
+                    f"The name '{name}' is taken in MLflow by another model."
+                ) from None
             return rm
         # Only the creator makes the first ticket, so there is never more than one.
         self.epochs.create_ticket(full, 0)

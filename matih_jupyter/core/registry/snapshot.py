@@ -9,7 +9,7 @@ Another tenant's model reads exactly like a missing one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..backend.error_map import translate_errors
@@ -21,16 +21,43 @@ from .tags import TAG_LINEAGE, TAG_STAGE, epoch_of, loads
 _VERSION_RE = re.compile(r"^[1-9][0-9]{0,9}$")
 
 
+@dataclass(frozen=True)
+class Version:
+    """A model version as read: what the registry uses of MLflow's model version."""
+
+    name: str
+    version: str
+    run_id: str | None
+    source: str | None
+    description: str | None
+    creation_timestamp: int | None
+    tags: dict[str, str]
+
+    @classmethod
+    def of(cls, mv: Any) -> Version:
+        return cls(
+            name=mv.name,
+            version=str(mv.version),
+            run_id=mv.run_id,
+            source=mv.source,
+            description=mv.description,
+            creation_timestamp=mv.creation_timestamp,
+            tags=dict(mv.tags or {}),
+        )
+
+
 @dataclass
 class Snapshot:
-    """A model as read: ``versions`` maps version number -> MLflow model version."""
+    """A model as read: ``versions`` maps version number -> `Version`. ``rm`` is MLflow's
+    registered model as read; its tags and aliases are ``tags`` and ``aliases``, which a
+    snapshot of the model after a change (`ops.applied`) holds as changed."""
 
     tenant: str
     full: str
     name: str
     rm: Any
     tags: dict[str, str]
-    versions: dict[str, Any]
+    versions: dict[str, Version]
     epoch: int
     aliases: dict[str, str] = field(default_factory=dict)
 
@@ -53,6 +80,12 @@ class Snapshot:
     def lineage(self) -> list[str]:
         """The versions promoted to production, in order (the last is the current one)."""
         return [str(v) for v in loads(self.tags.get(TAG_LINEAGE), [])]
+
+    def copy(self) -> Snapshot:
+        """A copy whose tags, versions and aliases can change without changing this one."""
+        return replace(
+            self, tags=dict(self.tags), versions=dict(self.versions), aliases=dict(self.aliases)
+        )
 
 
 def not_found(name: Any, tenant: str) -> NotFoundError:
@@ -78,7 +111,7 @@ def registered(client: Any, full: str) -> Any:
         return None
 
 
-def tenant_versions(client: Any, full: str, tenant: str) -> dict[str, Any]:
+def tenant_versions(client: Any, full: str, tenant: str) -> dict[str, Version]:
     """The versions of ``full`` tagged with ``tenant``, by version number."""
     with translate_errors(f"listing versions of '{full}'"):
         pages = all_pages(
@@ -87,7 +120,9 @@ def tenant_versions(client: Any, full: str, tenant: str) -> dict[str, Any]:
             max_results=10000,
         )
     return {
-        str(mv.version): mv for mv in pages if mv.name == full and mv.tags.get(TAG_TENANT) == tenant
+        str(mv.version): Version.of(mv)
+        for mv in pages
+        if mv.name == full and mv.tags.get(TAG_TENANT) == tenant
     }
 
 

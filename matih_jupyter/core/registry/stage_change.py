@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Callable
 
 from ..errors import MatihError
-from . import snapshot
 from .cards import write_card
 from .claim import Epochs
 from .hooks import HookFailureWarning, HookSet
@@ -31,18 +30,18 @@ def change_stages(
     plan: Callable[[Snapshot], Plan],
 ) -> ModelMetadata:
     """Commit one epoch planned by ``plan``, then the after-commit work; return the model
-    as it is after both."""
-    epoch, todo = epochs.transact(tenant, name, full, plan, hooks)
-    return model_metadata(after_commit(epochs, hooks, tenant, name, full, epoch, todo))
+    as the change left it."""
+    todo, snap = epochs.transact(tenant, name, full, plan, hooks)
+    after_commit(epochs, hooks, tenant, name, snap, todo)
+    return model_metadata(snap)
 
 
 def after_commit(
-    epochs: Epochs, hooks: HookSet, tenant: str, name: str, full: str, epoch: int, plan: Plan
-) -> Snapshot:
-    """Run the after-hooks and rewrite the moved versions' cards; return the model as read
-    after them."""
+    epochs: Epochs, hooks: HookSet, tenant: str, name: str, snap: Snapshot, plan: Plan
+) -> None:
+    """Run the after-hooks and rewrite the moved versions' cards from ``snap``, the model
+    as the change left it (one card per version moved)."""
     failures = hooks.run_after(tenant, plan.payloads)
-    snap = snapshot.read(epochs.client, tenant, name, full)
     for version in dict.fromkeys(plan.changed_versions):
         try:
             write_card(epochs.client, tenant, snap, version, plan.runs.get(version))
@@ -50,7 +49,7 @@ def after_commit(
             failures.append(f"model card of version {version}: {exc}")
     if failures:
         with contextlib.suppress(MatihError):
-            epochs.set_model_tag(full, hooks_key(epoch), dumps(failures))
+            epochs.set_model_tag(snap.full, hooks_key(snap.epoch), dumps(failures))
         warnings.warn(
             HookFailureWarning(
                 f"The transition of model '{name}' is committed, but "
@@ -58,4 +57,3 @@ def after_commit(
             ),
             stacklevel=5,  # the caller of the registry's public method
         )
-    return snap

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..tenancy import RESERVED_TAG_PREFIX, TAG_TENANT
 from . import artifacts as art
-from .snapshot import Snapshot
+from .snapshot import Snapshot, Version
 from .tags import (
     TAG_CREATED_BY,
     TAG_CURRENT,
@@ -45,7 +45,7 @@ def artifact_uri(mv: Any) -> str:
     return source[: -len(suffix)] if source.endswith(suffix) else source
 
 
-def version_info(snap: Snapshot, mv: Any) -> ModelVersionInfo:
+def version_info(snap: Snapshot, mv: Version) -> ModelVersionInfo:
     tags = mv.tags or {}
     return ModelVersionInfo(
         model_id=snap.name,
@@ -95,7 +95,7 @@ def model_metadata(snap: Snapshot, version: str | None = None) -> ModelMetadata:
     """The model as read, describing ``version`` (default: the current version)."""
     stages = snap.stages()
     described = summary(snap, stages, version)
-    return _build(snap.rm, snap.name, described, snap.aliases, production_of(stages))
+    return _build(snap.rm, snap.tags, snap.name, described, snap.aliases, production_of(stages))
 
 
 def listed_metadata(rm: Any, name: str) -> ModelMetadata:
@@ -103,17 +103,19 @@ def listed_metadata(rm: Any, name: str) -> ModelMetadata:
     stored = loads((rm.tags or {}).get(TAG_CURRENT), {})
     aliases = {str(k): str(v) for k, v in (rm.aliases or {}).items()}
     production = str(stored["version"]) if stored.get("stage") == "production" else None
-    return _build(rm, name, stored, aliases, production)
+    return _build(rm, rm.tags or {}, name, stored, aliases, production)
 
 
 def _build(
     rm: Any,
+    tags: Mapping[str, str],
     name: str,
     described: Mapping[str, Any],
     aliases: Mapping[str, str],
     production: str | None,
 ) -> ModelMetadata:
-    tags = rm.tags or {}
+    """The model ``rm`` with the tags ``tags`` (a change's result has newer tags than the
+    ``rm`` read before it)."""
     return ModelMetadata(
         model_id=name,
         tenant_id=tags.get(TAG_TENANT, ""),

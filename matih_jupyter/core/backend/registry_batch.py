@@ -1,0 +1,111 @@
+"""Several registry writes of one model committed as one transaction, on MLflow's SQL store.
+
+MLflow's client commits every tag and alias write alone, so a change of ten tags pays ten
+commits. `RegistryBatch` offers the same write methods as MLflow's registry client, keeps
+what they are asked to write (checked as MLflow checks it, when asked), and `commit` writes
+it all in one transaction, only if a guard tag of the model still holds an expected value
+(read in that transaction, so no other writer can change it before the commit).
+
+On a tracking server there is no transaction to share: `batch_for` answers ``None`` and the
+caller writes one call at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from . import internals
+
+_Write = Callable[[Any, internals.SqlRegistry], None]
+
+
+class RegistryBatch:
+    """Writes collected for one transaction (see the module's doc)."""
+
+    def __init__(self, sql: internals.SqlRegistry) -> None:
+        self._sql = sql
+        self._writes: list[_Write] = []
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        value = str(value)
+        self._sql.check_model_tag(key, value)
+
+        def write(session: Any, sql: internals.SqlRegistry) -> None:
+            row = sql.model(session, name)
+            session.merge(
+                sql.rows.SqlRegisteredModelTag(
+                    workspace=row.workspace, name=name, key=key, value=value
+                )
+            )
+
+        self._writes.append(write)
+
+    def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None:
+        value = str(value)
+        number = self._sql.version_number(version)
+        self._sql.check_version_tag(key, value)
+
+        def write(session: Any, sql: internals.SqlRegistry) -> None:
+            row = sql.version(session, name, number)
+            session.merge(
+                sql.rows.SqlModelVersionTag(
+                    workspace=row.workspace, name=name, version=number, key=key, value=value
+                )
+            )
+
+        self._writes.append(write)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
+        self._sql.check_alias(alias)
+        number = self._sql.version_number(version)
+
+        def write(session: Any, sql: internals.SqlRegistry) -> None:
+            row = sql.version(session, name, number)
+            session.merge(
+                sql.rows.SqlRegisteredModelAlias(
+                    workspace=row.workspace, name=name, alias=alias, version=number
+                )
+            )
+
+        self._writes.append(write)
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        """Remove ``alias``; one already gone is fine (as in `ops.DropAlias`)."""
+        self._sql.check_alias(alias)
+
+        def write(session: Any, sql: internals.SqlRegistry) -> None:
+            sql.model(session, name)
+            found = sql.alias(session, name, alias)
+            if found is not None:
+                session.delete(found)
+
+        self._writes.append(write)
+
+    def commit(self, name: str, key: str, expected: Collection[str | None]) -> bool:
+        """Write everything collected in one transaction if tag ``key`` of model ``name``
+        holds one of ``expected`` (``None``: the tag is missing); ``False`` when it does
+        not, and nothing is written. MLflow's errors are raised as its own writes raise
+        them (a missing model or version, a busy database); the transaction then rolls
+        back whole."""
+        sql = self._sql
+        with sql.transaction() as session:
+            sql.model(session, name)
+            guard = sql.model_tag(session, name, key)
+            if (guard.value if guard is not None else None) not in expected:
+                return False
+            for write in self._writes:
+                write(session, sql)
+        return True
+
+
+def batch_for(client: Any) -> RegistryBatch | None:
+    """A batch on the client's registry store, or ``None`` when it is not a SQL store."""
+    sql = internals.sql_registry(client)
+    return None if sql is None else RegistryBatch(sql)
+
+
+__all__ = ["RegistryBatch", "batch_for"]

@@ -1,0 +1,128 @@
+"""An epoch's writes, committed: on the SQL store in one transaction guarded by the epoch
+(`backend.registry_batch`), else one write at a time (a tracking server); both paths leave
+the same model, the model a change returns is the model a fresh read finds, and a claim
+that does not hold writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from matih_jupyter.core.backend import registry_batch
+from matih_jupyter.core.errors import ConflictError, InvalidInputError, NotFoundError
+from matih_jupyter.core.registry import claim, lifecycle, snapshot
+from matih_jupyter.core.registry.hooks import HookSet
+from matih_jupyter.core.registry.retry import retrying
+from matih_jupyter.core.registry.tags import TAG_EPOCH
+from matih_jupyter.core.registry.views import model_metadata
+
+from .conftest import register, version_in
+
+FULL = "acme.churn"
+
+
+def _read(reg):
+    return snapshot.read(reg.tracker.client, "acme", "churn", FULL)
+
+
+def _state(snap):
+    return snap.epoch, snap.tags, snap.aliases, {v: mv.tags for v, mv in snap.versions.items()}
+
+
+def _epochs(reg, batched):
+    epochs = claim.Epochs(reg.tracker.client)
+    assert epochs.batched, "the test store is SQLite: its epochs commit in one transaction"
+    epochs.batched = batched
+    return epochs
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["one-transaction", "one-by-one"])
+def test_a_change_returns_the_model_a_fresh_read_finds(registry, batched):
+    old = version_in(registry, "production")
+    new = version_in(registry, "staging")
+    before = _read(registry)
+
+    def plan(snap):
+        return lifecycle.transition_plan("acme", snap, new, "production", "better", "bob", old)
+
+    todo, after = _epochs(registry, batched).transact("acme", "churn", FULL, plan, HookSet())
+    fresh = _read(registry)
+    assert after.epoch == before.epoch + 1
+    assert _state(after) == _state(fresh)
+    assert model_metadata(after) == model_metadata(fresh)
+    assert fresh.stages()[new] == "production" and fresh.stages()[old] == "archived"
+    assert fresh.aliases == {"production": new}
+    assert [r.epoch for r in todo.records] == [after.epoch, after.epoch]
+    # The read the change was planned on is left as it was.
+    assert _state(before) != _state(after) and before.stages()[new] == "staging"
+
+
+def test_the_registry_answers_each_move_with_the_model_as_read_after_it(registry):
+    v = register(registry).versions[-1]
+    register(registry)
+    for stage in ("staging", "production", "archived", "development"):
+        moved = registry.transition_stage("acme", "churn", v, stage, user_id="bob")
+        assert moved == registry.get_model("acme", "churn")
+    assert [r.to_stage for r in registry.history("acme", "churn")][-4:] == [
+        "staging", "production", "archived", "development",
+    ]  # fmt: skip
+    registered = register(registry)
+    assert registered == registry.get_model("acme", "churn").model_copy(
+        update={"current_version": "3", "stage": "development", "run_id": registered.run_id,
+                "artifact_uri": registered.artifact_uri, "metrics": registered.metrics}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["one-transaction", "one-by-one"])
+def test_a_claim_won_on_a_ticket_left_behind_writes_nothing(registry, batched):
+    """A ticket recreated behind the model's epoch (it went missing while a change was in
+    flight) can be renamed by a caller whose read is stale: its change must not land."""
+    v = register(registry).versions[-1]
+    stale = _read(registry)
+    registry.transition_stage("acme", "churn", v, "staging", user_id="bob")
+    client = registry.tracker.client
+    client.delete_registered_model(claim.ticket(FULL, stale.epoch + 1))
+    epochs = _epochs(registry, batched)
+    epochs.create_ticket(FULL, stale.epoch)  # behind the model, which is at epoch + 1
+    now = _read(registry)
+    todo = lifecycle.transition_plan("acme", stale, v, "staging", "again", "eve", False)
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        epochs.claim(stale)
+        epochs.commit(stale, todo)
+    assert _state(_read(registry)) == _state(now)
+    assert [r.user_id for r in registry.history("acme", "churn")] == ["alice", "bob"]
+
+
+def test_a_batch_checks_writes_as_mlflow_does_and_commits_all_or_nothing(registry):
+    register(registry)
+    client = registry.tracker.client
+    batch = registry_batch.batch_for(client)
+    assert batch is not None
+    with pytest.raises(InvalidInputError):
+        retrying("aliasing", batch.set_registered_model_alias, FULL, "latest", "1")
+    with pytest.raises(InvalidInputError):
+        retrying("tagging", batch.set_model_version_tag, FULL, "one", "k", "v")
+    assert len(batch) == 0
+    epoch = str(_read(registry).epoch)
+    before = _state(_read(registry))
+
+    batch.set_registered_model_tag(FULL, "team", "risk")
+    batch.set_registered_model_alias(FULL, "champion", "1")
+    # The guard does not hold: nothing is written.
+    assert batch.commit(FULL, TAG_EPOCH, {"999"}) is False
+    assert _state(_read(registry)) == before
+    # A write that fails (no version 7) rolls back the writes before it.
+    batch.set_model_version_tag(FULL, "7", "k", "v")
+    with pytest.raises(NotFoundError):
+        retrying("committing", batch.commit, FULL, TAG_EPOCH, {epoch})
+    assert _state(_read(registry)) == before
+
+    fine = registry_batch.batch_for(client)
+    assert fine is not None
+    fine.set_registered_model_tag(FULL, "team", "risk")
+    fine.set_model_version_tag(FULL, "1", "team", "risk")
+    fine.set_registered_model_alias(FULL, "champion", "1")
+    fine.delete_registered_model_alias(FULL, "gone-already")
+    assert fine.commit(FULL, TAG_EPOCH, {epoch}) is True
+    after = _read(registry)
+    assert after.tags["team"] == "risk" and after.versions["1"].tags["team"] == "risk"
+    assert after.aliases == {"champion": "1"}
