@@ -126,3 +126,29 @@ def test_a_batch_checks_writes_as_mlflow_does_and_commits_all_or_nothing(registr
     after = _read(registry)
     assert after.tags["team"] == "risk" and after.versions["1"].tags["team"] == "risk"
     assert after.aliases == {"champion": "1"}
+
+
+def test_a_model_reads_the_same_from_the_sql_store_as_through_mlflow_api(registry):
+    """The SQL store's column read (`backend.registry_read`) answers what MLflow's own
+    ``get_registered_model`` and ``search_model_versions`` answer, deleted versions left
+    out as they do."""
+    from matih_jupyter.core.backend import registry_read
+
+    for _ in range(3):
+        register(registry)
+    registry.transition_stage("acme", "churn", "2", "staging", reason="x | y", user_id="bob")
+    registry.set_alias("acme", "churn", "champion", "1")
+    client = registry.tracker.client
+    client.update_model_version(FULL, "1", description="the first")
+    client.delete_model_version(FULL, "3")
+
+    by_sql = registry_read.read_model(client, FULL)
+    assert by_sql == registry_read._api_model(client, FULL)
+    assert by_sql is not None and by_sql.aliases == {"champion": "1", "staging": "2"}
+    versions = sorted(registry_read.read_versions(client, FULL), key=lambda v: v.version)
+    assert versions == sorted(registry_read._api_versions(client, FULL), key=lambda v: v.version)
+    assert [v.version for v in versions] == ["1", "2"]
+    assert versions[0].description == "the first" and versions[1].tags["matih.stage"] == "staging"
+    assert registry_read.read_model(client, "acme.none") is None
+    assert registry_read.read_versions(client, "acme.none") == []
+    assert registry_read._api_model(client, "acme.none") is None

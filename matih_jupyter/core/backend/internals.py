@@ -26,13 +26,21 @@ class SqlRegistry:
         from mlflow.store.model_registry.dbmodels import models
 
         self._store = store
-        #: MLflow's rows: ``SqlRegisteredModelTag``, ``SqlModelVersionTag``,
-        #: ``SqlRegisteredModelAlias``.
+        #: MLflow's rows: ``SqlRegisteredModel``, ``SqlModelVersion`` and their tags
+        #: (``SqlRegisteredModelTag``, ``SqlModelVersionTag``), ``SqlRegisteredModelAlias``.
         self.rows = models
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """A write session, committed when the block ends (rolled back on an error)."""
         return self._store.ManagedSessionMaker(read_only=False)
+
+    def reading(self) -> contextlib.AbstractContextManager[Any]:
+        """A read session."""
+        return self._store.ManagedSessionMaker()
+
+    def query(self, session: Any, row: Any) -> Any:
+        """A query of ``row`` in the active workspace, as MLflow's own reads make it."""
+        return self._store._get_query(session, row)
 
     def model(self, session: Any, name: str) -> Any:
         """The registered model's row (MLflow's not-found error if none)."""
@@ -77,7 +85,7 @@ class SqlRegistry:
         """The model tag's row, or None, locked until the transaction ends where the
         database locks rows (SQLite serialises writers instead)."""
         rows = self.rows.SqlRegisteredModelTag
-        query = self._store._get_query(session, rows)
+        query = self.query(session, rows)
         return query.filter(rows.name == name, rows.key == key).with_for_update().one_or_none()
 
 
@@ -189,6 +197,27 @@ def _sql_registry_helpers() -> bool:
     )
 
 
+#: The columns of MLflow's registry rows that matih reads or writes, by row.
+_SQL_REGISTRY_COLUMNS = {
+    "SqlRegisteredModel": ("name", "description", "creation_time", "last_updated_time"),
+    "SqlModelVersion": (
+        "name", "version", "run_id", "source", "description", "creation_time", "current_stage",
+    ),
+    "SqlRegisteredModelTag": ("workspace", "name", "key", "value"),
+    "SqlModelVersionTag": ("workspace", "name", "version", "key", "value"),
+    "SqlRegisteredModelAlias": ("workspace", "name", "alias", "version"),
+}  # fmt: skip
+
+
+def _sql_registry_rows() -> bool:
+    from mlflow.store.model_registry.dbmodels import models
+
+    return all(
+        all(hasattr(getattr(models, row, None), column) for column in columns)
+        for row, columns in _SQL_REGISTRY_COLUMNS.items()
+    )
+
+
 #: (what, where it lives, check) for each private API above.
 PINNED: list[tuple[str, str, Callable[[], bool]]] = [
     (
@@ -230,14 +259,9 @@ PINNED: list[tuple[str, str, Callable[[], bool]]] = [
     ),
     (
         "sql_registry: rows",
-        "mlflow.store.model_registry.dbmodels.models (SqlRegisteredModelTag, "
-        "SqlModelVersionTag, SqlRegisteredModelAlias)",
-        _has(
-            "mlflow.store.model_registry.dbmodels.models",
-            "SqlRegisteredModelTag",
-            "SqlModelVersionTag",
-            "SqlRegisteredModelAlias",
-        ),
+        "mlflow.store.model_registry.dbmodels.models (SqlRegisteredModel, SqlModelVersion, "
+        "SqlRegisteredModelTag, SqlModelVersionTag, SqlRegisteredModelAlias)",
+        _sql_registry_rows,
     ),
     (
         "sql_registry: checks",

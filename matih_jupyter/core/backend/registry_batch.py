@@ -17,7 +17,27 @@ from typing import Any
 
 from . import internals
 
-_Write = Callable[[Any, internals.SqlRegistry], None]
+
+class _Rows:
+    """The rows the writes of one transaction hang on, each read once."""
+
+    def __init__(self, sql: internals.SqlRegistry, session: Any) -> None:
+        self.sql, self.session = sql, session
+        self._models: dict[str, Any] = {}
+        self._versions: dict[tuple[str, int], Any] = {}
+
+    def model(self, name: str) -> Any:
+        if name not in self._models:
+            self._models[name] = self.sql.model(self.session, name)
+        return self._models[name]
+
+    def version(self, name: str, number: int) -> Any:
+        if (name, number) not in self._versions:
+            self._versions[name, number] = self.sql.version(self.session, name, number)
+        return self._versions[name, number]
+
+
+_Write = Callable[[_Rows], None]
 
 
 class RegistryBatch:
@@ -34,10 +54,10 @@ class RegistryBatch:
         value = str(value)
         self._sql.check_model_tag(key, value)
 
-        def write(session: Any, sql: internals.SqlRegistry) -> None:
-            row = sql.model(session, name)
-            session.merge(
-                sql.rows.SqlRegisteredModelTag(
+        def write(rows: _Rows) -> None:
+            row = rows.model(name)
+            rows.session.merge(
+                rows.sql.rows.SqlRegisteredModelTag(
                     workspace=row.workspace, name=name, key=key, value=value
                 )
             )
@@ -49,10 +69,10 @@ class RegistryBatch:
         number = self._sql.version_number(version)
         self._sql.check_version_tag(key, value)
 
-        def write(session: Any, sql: internals.SqlRegistry) -> None:
-            row = sql.version(session, name, number)
-            session.merge(
-                sql.rows.SqlModelVersionTag(
+        def write(rows: _Rows) -> None:
+            row = rows.version(name, number)
+            rows.session.merge(
+                rows.sql.rows.SqlModelVersionTag(
                     workspace=row.workspace, name=name, version=number, key=key, value=value
                 )
             )
@@ -63,10 +83,10 @@ class RegistryBatch:
         self._sql.check_alias(alias)
         number = self._sql.version_number(version)
 
-        def write(session: Any, sql: internals.SqlRegistry) -> None:
-            row = sql.version(session, name, number)
-            session.merge(
-                sql.rows.SqlRegisteredModelAlias(
+        def write(rows: _Rows) -> None:
+            row = rows.version(name, number)
+            rows.session.merge(
+                rows.sql.rows.SqlRegisteredModelAlias(
                     workspace=row.workspace, name=name, alias=alias, version=number
                 )
             )
@@ -77,11 +97,11 @@ class RegistryBatch:
         """Remove ``alias``; one already gone is fine (as in `ops.DropAlias`)."""
         self._sql.check_alias(alias)
 
-        def write(session: Any, sql: internals.SqlRegistry) -> None:
-            sql.model(session, name)
-            found = sql.alias(session, name, alias)
+        def write(rows: _Rows) -> None:
+            rows.model(name)
+            found = rows.sql.alias(rows.session, name, alias)
             if found is not None:
-                session.delete(found)
+                rows.session.delete(found)
 
         self._writes.append(write)
 
@@ -93,12 +113,13 @@ class RegistryBatch:
         back whole."""
         sql = self._sql
         with sql.transaction() as session:
-            sql.model(session, name)
+            rows = _Rows(sql, session)
+            rows.model(name)
             guard = sql.model_tag(session, name, key)
             if (guard.value if guard is not None else None) not in expected:
                 return False
             for write in self._writes:
-                write(session, sql)
+                write(rows)
         return True
 
 

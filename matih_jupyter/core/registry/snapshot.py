@@ -13,49 +13,25 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..backend.error_map import translate_errors
-from ..backend.paging import all_pages
+from ..backend.registry_read import ModelRead, read_model, read_versions
+from ..backend.registry_read import VersionRead as Version
 from ..errors import NotFoundError
-from ..tenancy import TAG_SHORT_NAME, TAG_TENANT, quote_filter_value
+from ..tenancy import TAG_SHORT_NAME, TAG_TENANT
 from .tags import TAG_LINEAGE, TAG_STAGE, epoch_of, loads
 
 _VERSION_RE = re.compile(r"^[1-9][0-9]{0,9}$")
 
 
-@dataclass(frozen=True)
-class Version:
-    """A model version as read: what the registry uses of MLflow's model version."""
-
-    name: str
-    version: str
-    run_id: str | None
-    source: str | None
-    description: str | None
-    creation_timestamp: int | None
-    tags: dict[str, str]
-
-    @classmethod
-    def of(cls, mv: Any) -> Version:
-        return cls(
-            name=mv.name,
-            version=str(mv.version),
-            run_id=mv.run_id,
-            source=mv.source,
-            description=mv.description,
-            creation_timestamp=mv.creation_timestamp,
-            tags=dict(mv.tags or {}),
-        )
-
-
 @dataclass
 class Snapshot:
-    """A model as read: ``versions`` maps version number -> `Version`. ``rm`` is MLflow's
+    """A model as read: ``versions`` maps version number -> `Version`. ``rm`` is the
     registered model as read; its tags and aliases are ``tags`` and ``aliases``, which a
     snapshot of the model after a change (`ops.applied`) holds as changed."""
 
     tenant: str
     full: str
     name: str
-    rm: Any
+    rm: ModelRead
     tags: dict[str, str]
     versions: dict[str, Version]
     epoch: int
@@ -102,28 +78,17 @@ def owned(rm: Any, tenant: str, name: str) -> bool:
     )
 
 
-def registered(client: Any, full: str) -> Any:
+def registered(client: Any, full: str) -> ModelRead | None:
     """The registered model named exactly ``full``, or ``None``."""
-    try:
-        with translate_errors(f"reading model '{full}'", not_found="missing"):
-            return client.get_registered_model(full)
-    except NotFoundError:
-        return None
+    with translate_errors(f"reading model '{full}'"):
+        return read_model(client, full)
 
 
 def tenant_versions(client: Any, full: str, tenant: str) -> dict[str, Version]:
     """The versions of ``full`` tagged with ``tenant``, by version number."""
     with translate_errors(f"listing versions of '{full}'"):
-        pages = all_pages(
-            client.search_model_versions,
-            filter_string=f"name = {quote_filter_value(full)}",
-            max_results=10000,
-        )
-    return {
-        str(mv.version): Version.of(mv)
-        for mv in pages
-        if mv.name == full and mv.tags.get(TAG_TENANT) == tenant
-    }
+        found = read_versions(client, full)
+    return {mv.version: mv for mv in found if mv.tags.get(TAG_TENANT) == tenant}
 
 
 def read(client: Any, tenant: str, name: str, full: str) -> Snapshot:
@@ -132,16 +97,15 @@ def read(client: Any, tenant: str, name: str, full: str) -> Snapshot:
     rm = registered(client, full)
     if rm is None or not owned(rm, tenant, name):
         raise not_found(name, tenant)
-    tags = dict(rm.tags or {})
     return Snapshot(
         tenant=tenant,
         full=full,
         name=name,
         rm=rm,
-        tags=tags,
+        tags=dict(rm.tags),
         versions=tenant_versions(client, full, tenant),
-        epoch=epoch_of(tags),
-        aliases={str(k): str(v) for k, v in (rm.aliases or {}).items()},
+        epoch=epoch_of(rm.tags),
+        aliases=dict(rm.aliases),
     )
 
 

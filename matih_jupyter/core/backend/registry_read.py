@@ -1,0 +1,167 @@
+"""A registered model read as plain values: its tags and aliases, and its versions with
+theirs.
+
+On MLflow's SQL store the values are read as columns: MLflow's entities cost most of a
+read there (every tag an ORM object, and ``get_registered_model`` loads every version of
+the model to find the latest of each stage, which matih never uses). On a tracking server
+the same values come from ``get_registered_model`` and a paged ``search_model_versions``.
+Both read what MLflow's own reads would: the active workspace's model, never deleted
+versions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from mlflow.entities.model_registry.model_version_stages import STAGE_DELETED_INTERNAL
+
+from ..errors import NotFoundError
+from ..tenancy import quote_filter_value
+from . import internals
+from .error_map import translate_errors
+from .paging import all_pages
+
+
+@dataclass(frozen=True)
+class VersionRead:
+    """A model version as read."""
+
+    name: str
+    version: str
+    run_id: str | None
+    source: str | None
+    description: str | None
+    creation_timestamp: int | None
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ModelRead:
+    """A registered model as read (its versions are read by `read_versions`)."""
+
+    name: str
+    description: str | None
+    creation_timestamp: int | None
+    last_updated_timestamp: int | None
+    tags: dict[str, str]
+    aliases: dict[str, str]
+
+
+def read_model(client: Any, name: str) -> ModelRead | None:
+    """The registered model named exactly ``name``, or ``None``."""
+    sql = internals.sql_registry(client)
+    return _api_model(client, name) if sql is None else _sql_model(sql, name)
+
+
+def read_versions(client: Any, name: str) -> list[VersionRead]:
+    """Every version of the model ``name`` (none for a missing model)."""
+    sql = internals.sql_registry(client)
+    return _api_versions(client, name) if sql is None else _sql_versions(sql, name)
+
+
+def _api_model(client: Any, name: str) -> ModelRead | None:
+    try:
+        with translate_errors(f"reading model '{name}'", not_found="missing"):
+            rm = client.get_registered_model(name)
+    except NotFoundError:
+        return None
+    return ModelRead(
+        name=rm.name,
+        description=rm.description,
+        creation_timestamp=rm.creation_timestamp,
+        last_updated_timestamp=rm.last_updated_timestamp,
+        tags=dict(rm.tags or {}),
+        aliases={str(k): str(v) for k, v in (rm.aliases or {}).items()},
+    )
+
+
+def _api_versions(client: Any, name: str) -> list[VersionRead]:
+    pages = all_pages(
+        client.search_model_versions,
+        filter_string=f"name = {quote_filter_value(name)}",
+        max_results=10000,
+    )
+    return [
+        VersionRead(
+            name=mv.name,
+            version=str(mv.version),
+            run_id=mv.run_id,
+            source=mv.source,
+            description=mv.description,
+            creation_timestamp=mv.creation_timestamp,
+            tags=dict(mv.tags or {}),
+        )
+        for mv in pages
+        if mv.name == name
+    ]
+
+
+def _sql_model(sql: internals.SqlRegistry, name: str) -> ModelRead | None:
+    model, tag, alias = (
+        sql.rows.SqlRegisteredModel,
+        sql.rows.SqlRegisteredModelTag,
+        sql.rows.SqlRegisteredModelAlias,
+    )
+    with sql.reading() as session:
+        found = (
+            sql.query(session, model)
+            .filter(model.name == name)
+            .with_entities(
+                model.name, model.description, model.creation_time, model.last_updated_time
+            )
+            .one_or_none()
+        )
+        if found is None:
+            return None
+        tags = sql.query(session, tag).filter(tag.name == name).with_entities(tag.key, tag.value)
+        aliases = (
+            sql.query(session, alias)
+            .filter(alias.name == name)
+            .with_entities(alias.alias, alias.version)
+        )
+        return ModelRead(
+            name=str(found[0]),
+            description=found[1],
+            creation_timestamp=found[2],
+            last_updated_timestamp=found[3],
+            tags={str(k): str(v) for k, v in tags.all()},
+            aliases={str(a): str(v) for a, v in aliases.all()},
+        )
+
+
+def _sql_versions(sql: internals.SqlRegistry, name: str) -> list[VersionRead]:
+    version, tag = sql.rows.SqlModelVersion, sql.rows.SqlModelVersionTag
+    with sql.reading() as session:
+        rows = (
+            sql.query(session, version)
+            .filter(version.name == name, version.current_stage != STAGE_DELETED_INTERNAL)
+            .with_entities(
+                version.version,
+                version.run_id,
+                version.source,
+                version.description,
+                version.creation_time,
+            )
+            .all()
+        )
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        found = sql.query(session, tag).filter(tag.name == name)
+        for number, key, value in found.with_entities(tag.version, tag.key, tag.value):
+            tags[number][str(key)] = str(value)
+    return [
+        VersionRead(
+            name=name,
+            version=str(number),
+            run_id=run_id,
+            source=source,
+            description=description,
+            creation_timestamp=created,
+            tags=tags.get(number, {}),
+        )
+        for number, run_id, source, description, created in rows
+    ]
+
+
+__all__ = ["ModelRead", "VersionRead", "read_model", "read_versions"]
