@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
+from . import internals
 
 
 class _DropMessage(logging.Filter):
@@ -22,7 +23,13 @@ class _DropMessage(logging.Filter):
 
 
 def save_flavor(framework: str, model: Any, model_dir: Path, requirements: list[str]) -> None:
-    """Save ``model`` (already checked to suit ``framework``) into ``model_dir``."""
+    """Save ``model`` (already checked to suit ``framework``) into ``model_dir``, with
+    ``requirements`` pinned from the installed packages (MLflow does not check them again)."""
+    with internals.requirement_check_skipped():
+        _save(framework, model, model_dir, requirements)
+
+
+def _save(framework: str, model: Any, model_dir: Path, requirements: list[str]) -> None:
     if framework == "sklearn":
         import mlflow.sklearn
 

@@ -8,7 +8,9 @@ upgrade that removes or renames one fails with a message naming it, before users
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import functools
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -172,6 +174,39 @@ def wrap_sklearn_training_metrics(wrap: Callable[[Any], Any]) -> Callable[[], No
     return unwrap
 
 
+_pins_trusted = threading.local()
+_wrapping = threading.Lock()
+
+
+def _skippable(check: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(check)
+    def maybe(*args: Any, **kwargs: Any) -> Any:
+        return None if getattr(_pins_trusted, "on", False) else check(*args, **kwargs)
+
+    maybe.__matih_skippable__ = True  # type: ignore[attr-defined]
+    return maybe
+
+
+@contextlib.contextmanager
+def requirement_check_skipped() -> Iterator[None]:
+    """A block in which MLflow, saving a model on this thread, does not check the model's
+    pip requirements against the installed packages: the caller's requirements are pins
+    read from the installed packages, so the check (about 1 ms a package, reading each
+    package's metadata again) cannot find a mismatch. Other threads still check: MLflow's
+    function is wrapped once, and the wrapper calls it unless this thread is in a block."""
+    from mlflow.utils import environment
+
+    with _wrapping:
+        current = environment.warn_dependency_requirement_mismatches
+        if not getattr(current, "__matih_skippable__", False):
+            environment.warn_dependency_requirement_mismatches = _skippable(current)
+    _pins_trusted.on = True
+    try:
+        yield
+    finally:
+        _pins_trusted.on = False
+
+
 def _has(module: str, *names: str) -> Callable[[], bool]:
     def check() -> bool:
         import importlib
@@ -275,6 +310,12 @@ PINNED: list[tuple[str, str, Callable[[], bool]]] = [
             "_validate_model_alias_name_reserved",
             "_validate_model_version",
         ),
+    ),
+    (
+        "requirement_check_skipped",
+        "mlflow.utils.environment.warn_dependency_requirement_mismatches (called by the "
+        "flavors' save_model through _process_pip_requirements)",
+        _has("mlflow.utils.environment", "warn_dependency_requirement_mismatches"),
     ),
     (
         "wrap_sklearn_training_metrics",
