@@ -239,13 +239,15 @@ class Registration:
         return rm
 
     def _upload(self, run: Any, prefix: str, dest: Path) -> None:
-        """The saved files, then the run's metric history beside them (``run``: the run
-        as read after its metrics were logged)."""
+        """The saved files and the run's metric history beside them, in one upload
+        (``run``: the run as read after its metrics were logged)."""
         run_id = run.info.run_id
         with translate_errors(f"uploading the model to run {run_id}"):
-            self.client.log_artifacts(run_id, str(dest), prefix.rstrip("/") or None)
             history = art.metrics_history(self.client, run_id, list(run.data.metrics))
-            self.client.log_dict(run_id, history, f"{prefix}{art.METRICS_HISTORY_FILE}")
+            path = dest / art.METRICS_HISTORY_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(history, indent=2, default=str))
+            self.client.log_artifacts(run_id, str(dest), prefix.rstrip("/") or None)
 
     def _ensure_registered(self, tenant: str, name: str, full: str, inputs: Inputs) -> Any:
         """The registered model ``_check_name`` found missing, created (with its first
