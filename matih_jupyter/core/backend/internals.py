@@ -92,10 +92,15 @@ class SqlRegistry:
 
 
 def sql_registry(client: Any) -> SqlRegistry | None:
-    """The client's registry store when it is MLflow's SQL store, else None (a server)."""
+    """The client's registry store when it is MLflow's SQL store, else None (a server, or
+    a store without a registry, whose error MLflow raises at the first registry call)."""
+    from mlflow.exceptions import MlflowException
     from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
 
-    store = registry_client(client).store
+    try:
+        store = registry_client(client).store
+    except MlflowException:
+        return None
     return SqlRegistry(store) if isinstance(store, SqlAlchemyStore) else None
 
 
