@@ -9,8 +9,10 @@ Three workloads, each run both ways on its own SQLite store in one process:
              the registration in the model's history (one compare-and-set epoch).
   promote    20 promotions (each version staging -> production, archiving the previous
              one). Raw: stage tags and the ``production`` alias set with no check at all.
-             matih: lifecycle check, compare-and-set claim, transition records, the
-             model-level summary and the versions' model cards.
+             matih: lifecycle check, the policy (none here), compare-and-set claim,
+             transition records, the write-once record of each move (with the moved
+             versions' runs read for it), the model-level summary and the versions'
+             model cards.
   list       list 200 models of a tenant (median of 5). Raw: one
              ``search_registered_models`` on the tenant tag. matih: the same search plus
              the per-result tenant check and building `ModelMetadata`.
