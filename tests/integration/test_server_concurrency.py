@@ -50,21 +50,32 @@ def test_eight_processes_create_the_same_experiment_once(ctx, tracker, tenant, m
 def test_eight_concurrent_promotions_leave_one_production_version(
     ctx, tracker, tenant, mlflow_server
 ):
+    _promotion_race(ctx, ModelRegistry(tracker), tenant, mlflow_server.url)
+
+
+def test_eight_concurrent_promotions_on_postgresql_directly(ctx, stack, tenant, tmp_path):
+    """Kernels on the SQL store itself claim and commit each epoch in one transaction:
+    the race must come out the same as through the server."""
+    from matih_jupyter import ExperimentTracker
+
+    uri = stack.pg.create_database(template=stack.template)
+    tracker = ExperimentTracker(tracking_uri=uri, default_artifact_root=tmp_path.as_uri())
+    _promotion_race(ctx, ModelRegistry(tracker), tenant, uri)
+
+
+def _promotion_race(ctx, reg: ModelRegistry, tenant: str, url: str) -> None:
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
     x, y = make_classification(n_samples=60, n_features=4, random_state=1)
     model = LogisticRegression().fit(x, y)
-    reg = ModelRegistry(tracker)
     versions = []
     for _ in range(PROCS):
         v = reg.register_model(tenant, "race", model, "sklearn", {"auc": 0.8}, {}, None,
                                user_id="alice").versions[-1]  # fmt: skip
         reg.transition_stage(tenant, "race", v, "staging", user_id="alice")
         versions.append(v)
-    out = workers.run_all(
-        ctx, workers.promote, [(mlflow_server.url, tenant, "race", v) for v in versions]
-    )
+    out = workers.run_all(ctx, workers.promote, [(url, tenant, "race", v) for v in versions])
     assert {s for s, _ in out.values()} == {"ok"}, out
     outcomes = {str(i): v for i, (_, v) in out.items()}
     winners = [v for v, o in outcomes.items() if o == "won"]

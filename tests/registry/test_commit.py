@@ -152,3 +152,36 @@ def test_a_model_reads_the_same_from_the_sql_store_as_through_mlflow_api(registr
     assert registry_read.read_model(client, "acme.none") is None
     assert registry_read.read_versions(client, "acme.none") == []
     assert registry_read._api_model(client, "acme.none") is None
+
+
+def test_a_batch_claims_the_epoch_with_its_own_writes_or_writes_nothing(registry):
+    """Batched, the ticket's rename is part of the commit: a ticket already renamed (a
+    claim lost) or a taken name writes nothing; a rename that holds lands with the
+    writes."""
+    register(registry)
+    client = registry.tracker.client
+    snap = _read(registry)
+    epoch, before = str(snap.epoch), _state(snap)
+    old, new = claim.ticket(FULL, snap.epoch), claim.ticket(FULL, snap.epoch + 1)
+
+    def batch_tagging_team():
+        batch = registry_batch.batch_for(client)
+        assert batch is not None
+        batch.set_registered_model_tag(FULL, "team", "risk")
+        return batch
+
+    gone = (claim.ticket(FULL, snap.epoch + 5), claim.ticket(FULL, snap.epoch + 6))
+    assert batch_tagging_team().commit(FULL, TAG_EPOCH, {epoch}, gone) is False
+    epochs = claim.Epochs(client)
+    epochs.create_ticket(FULL, snap.epoch + 1)  # the new name is taken
+    assert batch_tagging_team().commit(FULL, TAG_EPOCH, {epoch}, (old, new)) is False
+    assert _state(_read(registry)) == before
+    assert snapshot.registered(client, old) is not None
+
+    client.delete_registered_model(new)
+    assert batch_tagging_team().commit(FULL, TAG_EPOCH, {epoch}, (old, new)) is True
+    assert _read(registry).tags["team"] == "risk"
+    assert snapshot.registered(client, old) is None
+    assert snapshot.registered(client, new) is not None
+    # The same claim again has lost: its ticket is gone.
+    assert batch_tagging_team().commit(FULL, TAG_EPOCH, {epoch}, (old, new)) is False

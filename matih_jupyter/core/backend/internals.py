@@ -48,6 +48,11 @@ class SqlRegistry:
         """The registered model's row (MLflow's not-found error if none)."""
         return self._store._get_registered_model(session, name)
 
+    def find_model(self, session: Any, name: str) -> Any:
+        """The registered model's row, or None."""
+        rows = self.rows.SqlRegisteredModel
+        return self.query(session, rows).filter(rows.name == name).one_or_none()
+
     def version(self, session: Any, name: str, version: Any) -> Any:
         """The model version's row (MLflow's not-found error if none)."""
         return self._store._get_sql_model_version(session, name, version)
@@ -239,9 +244,12 @@ def _sql_registry_helpers() -> bool:
 
 #: The columns of MLflow's registry rows that matih reads or writes, by row.
 _SQL_REGISTRY_COLUMNS = {
-    "SqlRegisteredModel": ("name", "description", "creation_time", "last_updated_time"),
+    "SqlRegisteredModel": (
+        "name", "description", "creation_time", "last_updated_time", "model_versions",
+    ),
     "SqlModelVersion": (
-        "name", "version", "run_id", "source", "description", "creation_time", "current_stage",
+        "name", "version", "run_id", "source", "description", "creation_time",
+        "last_updated_time", "current_stage",
     ),
     "SqlRegisteredModelTag": ("workspace", "name", "key", "value"),
     "SqlModelVersionTag": ("workspace", "name", "version", "key", "value"),

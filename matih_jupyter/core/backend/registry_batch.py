@@ -12,6 +12,7 @@ caller writes one call at a time.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -105,10 +106,18 @@ class RegistryBatch:
 
         self._writes.append(write)
 
-    def commit(self, name: str, key: str, expected: Collection[str | None]) -> bool:
+    def commit(
+        self,
+        name: str,
+        key: str,
+        expected: Collection[str | None],
+        rename: tuple[str, str] | None = None,
+    ) -> bool:
         """Write everything collected in one transaction if tag ``key`` of model ``name``
-        holds one of ``expected`` (``None``: the tag is missing); ``False`` when it does
-        not, and nothing is written. MLflow's errors are raised as its own writes raise
+        holds one of ``expected`` (``None``: the tag is missing) and, with ``rename``
+        ``(old, new)``, registered model ``old`` can be renamed ``new`` in the same
+        transaction (``old`` exists, ``new`` does not); ``False`` when either does not
+        hold, and nothing is written. MLflow's errors are raised as its own writes raise
         them (a missing model or version, a busy database); the transaction then rolls
         back whole."""
         sql = self._sql
@@ -118,9 +127,38 @@ class RegistryBatch:
             guard = sql.model_tag(session, name, key)
             if (guard.value if guard is not None else None) not in expected:
                 return False
+            if rename is not None and not _renamed(sql, session, *rename):
+                return False
             for write in self._writes:
                 write(rows)
         return True
+
+
+def _renamed(sql: internals.SqlRegistry, session: Any, old: str, new: str) -> bool:
+    """Rename registered model ``old`` to ``new`` as MLflow's own rename does (its
+    versions follow), or answer ``False`` when ``old`` is gone or ``new`` is taken. The
+    rename is the transaction's first write: where reads take no lock (SQLite), another
+    writer can rename ``old`` between the read and the write, and the write then
+    matches no row; the transaction is rolled back empty."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    row = sql.find_model(session, old)
+    if row is None or sql.find_model(session, new) is not None:
+        return False
+    versions = list(row.model_versions)  # loaded before any change is pending
+    now = int(time.time() * 1000)
+    row.name = new
+    row.last_updated_time = now
+    for version in versions:
+        version.name = new
+        version.last_updated_time = now
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError):
+        session.rollback()
+        return False
+    return True
 
 
 def batch_for(client: Any) -> RegistryBatch | None:

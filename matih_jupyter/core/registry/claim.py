@@ -8,8 +8,9 @@ atomically, so exactly one caller wins each epoch; every other caller whose read
 stale gets `ConflictError` (a promotion is never retried silently, so nobody archives a
 production version it did not see). The winner stores its records and operations in the
 tag ``matih.tx.<e+1>``, applies the operations and sets ``matih.epoch``. On MLflow's SQL
-store those writes are one transaction, made only if ``matih.epoch`` still reads ``e``
-inside it (`backend.registry_batch`), so a change is never seen half-applied there.
+store the rename and those writes are one transaction, made only if ``matih.epoch`` still
+reads ``e`` inside it (`backend.registry_batch`), so a change is never seen half-applied
+there and costs one commit.
 
 If the winner dies half-way, the next caller whose claim fails after ``lease_seconds``
 repairs the epoch: it re-applies the recorded operations (they are idempotent) or, when
@@ -147,8 +148,10 @@ class Epochs:
 
     def commit(self, snap: Snapshot, plan: Plan) -> Snapshot:
         """Record the claimed epoch's records and writes, apply the writes, and commit;
-        return the model as this left it. Batched, nothing is written unless the model
-        is still at the epoch ``snap`` read (else `ConflictError`)."""
+        return the model as this left it. Batched, the commit claims the epoch itself:
+        the ticket's rename is one of its writes, and nothing is written unless the
+        model is still at the epoch ``snap`` read and the rename succeeds (else
+        `ConflictError`)."""
         epoch = snap.epoch + 1
         for record in plan.records:
             record.epoch = epoch
@@ -164,8 +167,10 @@ class Epochs:
         else:
             apply_all(batch, snap.full, writes)
             read_at = {str(snap.epoch), *((None, "") if snap.epoch == 0 else ())}
+            claim = (ticket(snap.full, snap.epoch), ticket(snap.full, epoch))
             what = f"committing epoch {epoch} of '{snap.full}'"
-            if not retrying(what, batch.commit, snap.full, TAG_EPOCH, read_at):
+            if not retrying(what, batch.commit, snap.full, TAG_EPOCH, read_at, claim):
+                self.repair(snap)
                 raise conflict(snap)
         return applied(snap, writes)
 
@@ -186,18 +191,24 @@ class Epochs:
             snap = snapshot.read(self.client, tenant, name, full)
             todo = plan(snap)
             hooks.run_before(tenant, todo.payloads)
-            started = time.monotonic()
             try:
-                self.claim(snap)
+                return todo, self._claim_and_commit(snap, todo)
             except ConflictError:
                 if attempt >= retries:
                     raise
                 time.sleep(0.02 + random.random() * 0.1 * min(attempt + 1, 5))
-                continue
-            if time.monotonic() - started > self.lease_seconds / 2:
-                raise conflict(snap)  # too slow to be sure the lease still holds
-            return todo, self.commit(snap, todo)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _claim_and_commit(self, snap: Snapshot, plan: Plan) -> Snapshot:
+        """Claim the epoch and commit ``plan`` in it: batched, both are one transaction;
+        else the claim comes first, and a commit slower than half the lease is refused."""
+        if self.batched:
+            return self.commit(snap, plan)
+        started = time.monotonic()
+        self.claim(snap)
+        if time.monotonic() - started > self.lease_seconds / 2:
+            raise conflict(snap)  # too slow to be sure the lease still holds
+        return self.commit(snap, plan)
 
 
 __all__ = ["DEFAULT_LEASE_SECONDS", "Epochs", "conflict", "ticket"]
