@@ -72,6 +72,30 @@ def test_onnx_export_predicts_like_sklearn(registry, tmp_path):
     np.testing.assert_allclose(probabilities, model.predict_proba(x), atol=1e-5)
 
 
+def test_onnx_exports_share_one_operator_table(monkeypatch):
+    """The table skl2onnx would build for each conversion is built once, equal to a
+    fresh one; with it shared, a conversion no longer reads ONNX's schemas and still
+    predicts like the model."""
+    import onnxruntime as ort
+    from skl2onnx.common import _container
+
+    from matih_jupyter.core.registry.onnx_export import export_sklearn_to_onnx, share_operator_table
+
+    assert share_operator_table(), "skl2onnx's container changed: see share_operator_table"
+    fresh = _container.ModelComponentContainer.__new__(_container.ModelComponentContainer)
+    fresh._build_op_version()
+    assert fresh._op_versions == _container.ModelComponentContainer._op_versions
+
+    def rebuilt() -> None:
+        raise AssertionError("the operator table was rebuilt for a conversion")
+
+    monkeypatch.setattr(_container, "get_all_schemas_with_history", rebuilt)
+    proto = export_sklearn_to_onnx(fitted())
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = features().astype(np.float32)
+    np.testing.assert_array_equal(session.run(None, {"input": x})[0], fitted().predict(x))
+
+
 def test_onnx_framework(registry):
     import onnx
     import onnxruntime as ort

@@ -49,6 +49,7 @@ def export_sklearn_to_onnx(model: Any) -> Any:
             "the scikit-learn model is not fitted (no n_features_in_).",
             hint="Fit it first.",
         )
+    share_operator_table()
     options: dict[Any, Any] | None = None
     from sklearn.base import is_classifier
 
@@ -67,6 +68,33 @@ def export_sklearn_to_onnx(model: Any) -> Any:
             f"{type(model).__name__} could not be exported to ONNX: {exc}",
             hint="Register it with framework='sklearn' (the ONNX export is then skipped).",
         ) from None
+
+
+def share_operator_table() -> bool:
+    """Give every skl2onnx conversion of this process one table of ONNX's operator
+    versions; answer whether it is shared.
+
+    skl2onnx's converter container builds that table (every version of every operator
+    ONNX defines) the first time a conversion looks an operator up, and a container
+    lives for one conversion: most of the ~7 ms an export of a small model takes. The
+    table depends only on the installed onnx, so it is built once and set on the
+    container class, where each container's lookup finds it. If skl2onnx's container no
+    longer has this shape nothing is changed, and exports are only slower.
+    """
+    from skl2onnx.common import _container
+
+    cls = getattr(_container, "ModelComponentContainer", None)
+    build = getattr(cls, "_build_op_version", None)
+    if cls is None or build is None:
+        return False
+    if "_op_versions" not in vars(cls):
+        probe = cls.__new__(cls)
+        build(probe)
+        table = getattr(probe, "_op_versions", None)
+        if not isinstance(table, dict):
+            return False
+        cls._op_versions = table
+    return True
 
 
 def as_onnx(model: Any) -> Any:
