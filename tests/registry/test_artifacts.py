@@ -43,6 +43,17 @@ def test_artifacts_of_a_version(registry, tmp_path):
         _download(registry, md.run_id, "metrics/history.json", tmp_path).read_text()
     )
     assert history["auc"][0]["value"] == 0.91 and history["f1"][0]["step"] == 0
+    # Exactly what MLflow stored for the run, though the file is written without reading
+    # the run back.
+    client = registry.tracker.client
+    stored = {
+        key: [
+            {"step": p.step, "value": p.value, "timestamp": p.timestamp}
+            for p in client.get_metric_history(md.run_id, key)
+        ]
+        for key in client.get_run(md.run_id).data.metrics
+    }
+    assert history == stored
 
     card = _download(registry, md.run_id, "model_card.md", tmp_path).read_text()
     assert card.startswith("# Model card: churn v1")

@@ -9,7 +9,7 @@ are the backend's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,11 +90,22 @@ def metrics_history(
     client: Any, run_id: str, keys: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """Every logged point of the run's metrics, by key: ``[{step, value, timestamp}]``."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for key in sorted(keys):
-        points = client.get_metric_history(run_id, key)
-        out[key] = [
-            {"step": p.step, "value": p.value, "timestamp": p.timestamp}
-            for p in sorted(points, key=lambda p: (p.step, p.timestamp))
-        ]
-    return out
+    return history_of(
+        (key, p.value, p.timestamp, p.step)
+        for key in keys
+        for p in client.get_metric_history(run_id, key)
+    )
+
+
+def history_of(
+    points: Iterable[tuple[str, float, int, int]],
+) -> dict[str, list[dict[str, Any]]]:
+    """``(key, value, timestamp, step)`` points as the metric history file holds them: by
+    key (sorted), each key's points by step then time."""
+    out: dict[str, list[tuple[int, int, float]]] = {}
+    for key, value, timestamp, step in points:
+        out.setdefault(key, []).append((step, timestamp, value))
+    return {
+        key: [{"step": s, "value": v, "timestamp": t} for s, t, v in sorted(out[key])]
+        for key in sorted(out)
+    }

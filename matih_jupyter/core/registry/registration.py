@@ -120,9 +120,19 @@ def checked_inputs(
     return Inputs(fw, clean_metrics, values, texts, user_tags, description, model_type, user)
 
 
+@dataclass(frozen=True)
+class Producer:
+    """The run a version is logged to: the MLflow run (its info and tags), the folder
+    of the version's files in it, and the run's metric history."""
+
+    run: Any
+    prefix: str
+    history: dict[str, list[dict[str, Any]]]
+
+
 def _log_to_existing_run(
-    tracker: ExperimentTracker, tenant: str, run_id: str, inputs: Inputs
-) -> Any:
+    tracker: ExperimentTracker, tenant: str, name: str, run_id: str, inputs: Inputs
+) -> Producer:
     """Log the params not logged yet (params are write-once) and the metrics to the
     tenant's run, with the client: the tracker's writer needs a running run, and a
     finished training run may still receive the model's final metrics."""
@@ -142,13 +152,19 @@ def _log_to_existing_run(
                 synchronous=True,
             )
     with translate_errors(f"reading run {run_id}"):
-        return tracker.client.get_run(run_id)
+        run = tracker.client.get_run(run_id)
+        history = art.metrics_history(tracker.client, run_id, list(run.data.metrics))
+    folder = f"registered_models/{name.replace(' ', '_')}/{uuid.uuid4().hex[:12]}/"
+    return Producer(run, folder, history)
 
 
 @contextlib.contextmanager
-def _new_run(tracker: ExperimentTracker, tenant: str, name: str, inputs: Inputs) -> Iterator[Any]:
+def _new_run(
+    tracker: ExperimentTracker, tenant: str, name: str, inputs: Inputs
+) -> Iterator[Producer]:
     """A new run in ``models.<name>`` holding the params and metrics; it ends FINISHED,
-    or FAILED (KILLED on an interrupt) when the registration fails."""
+    or FAILED (KILLED on an interrupt) when the registration fails. Its metric history is
+    the points its writer stored, so nothing is read back."""
     cfg = RunConfig(
         run_name=f"register {name}",
         tenant_id=tenant,
@@ -156,13 +172,13 @@ def _new_run(tracker: ExperimentTracker, tenant: str, name: str, inputs: Inputs)
         description=inputs.description or None,
     )
     active = tracker.start_run(f"models.{name}", cfg)
+    stored: list[tuple[str, float, int, int]] = []
+    active.add_listener(stored.extend)
     try:
         active.log_params(inputs.param_texts)
         active.log_metrics(inputs.metrics)
         active.flush()
-        with translate_errors(f"reading run {active.run_id}"):
-            run = tracker.client.get_run(active.run_id)
-        yield run
+        yield Producer(active.created_run, "", art.history_of(stored))
     except BaseException as exc:
         with contextlib.suppress(MatihError):
             active.end("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED", error=exc)
@@ -174,14 +190,13 @@ def _new_run(tracker: ExperimentTracker, tenant: str, name: str, inputs: Inputs)
 @contextlib.contextmanager
 def producing_run(
     tracker: ExperimentTracker, tenant: str, name: str, run_id: str | None, inputs: Inputs
-) -> Iterator[tuple[Any, str]]:
-    """(the MLflow run a version is logged to, the artifact folder in it)."""
+) -> Iterator[Producer]:
+    """The run a version is logged to: the tenant's run ``run_id``, or a new one."""
     if run_id is not None:
-        run = _log_to_existing_run(tracker, tenant, run_id, inputs)
-        yield run, f"registered_models/{name.replace(' ', '_')}/{uuid.uuid4().hex[:12]}/"
+        yield _log_to_existing_run(tracker, tenant, name, run_id, inputs)
         return
-    with _new_run(tracker, tenant, name, inputs) as run:
-        yield run, ""
+    with _new_run(tracker, tenant, name, inputs) as producer:
+        yield producer
 
 
 class Registration:
@@ -210,17 +225,17 @@ class Registration:
             dest = Path(tmp)
             onnx_note, _ = art.save_model(model, inputs.framework, dest)
             write_requirements(dest, inputs.framework, onnx_note is None)
-            with producing_run(self.tracker, tenant, name, run_id, inputs) as (run, prefix):
-                self._upload(run, prefix, dest)
+            with producing_run(self.tracker, tenant, name, run_id, inputs) as producer:
+                self._upload(producer, dest)
                 if rm is None:
                     self._ensure_registered(tenant, name, full, inputs)
-                version = self._create_version(tenant, name, full, run, prefix, inputs, onnx_note)
+                version = self._create_version(tenant, name, full, producer, inputs, onnx_note)
                 _, snap = self.epochs.transact(
                     tenant, name, full,
                     lambda snap: registration_plan(snap, version, inputs.user),
                     self.hooks, retries=_REGISTER_RETRIES,
                 )  # fmt: skip
-                write_card(self.client, tenant, snap, version, run)
+                write_card(self.client, tenant, snap, version, producer.run)
         return model_metadata(snap, version)
 
     def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> Any:
@@ -238,16 +253,14 @@ class Registration:
             raise snapshot.not_found(name, tenant)
         return rm
 
-    def _upload(self, run: Any, prefix: str, dest: Path) -> None:
-        """The saved files and the run's metric history beside them, in one upload
-        (``run``: the run as read after its metrics were logged)."""
-        run_id = run.info.run_id
+    def _upload(self, producer: Producer, dest: Path) -> None:
+        """The saved files and the run's metric history beside them, in one upload."""
+        run_id = producer.run.info.run_id
+        path = dest / art.METRICS_HISTORY_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(producer.history, indent=2, default=str))
         with translate_errors(f"uploading the model to run {run_id}"):
-            history = art.metrics_history(self.client, run_id, list(run.data.metrics))
-            path = dest / art.METRICS_HISTORY_FILE
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(history, indent=2, default=str))
-            self.client.log_artifacts(run_id, str(dest), prefix.rstrip("/") or None)
+            self.client.log_artifacts(run_id, str(dest), producer.prefix.rstrip("/") or None)
 
     def _ensure_registered(self, tenant: str, name: str, full: str, inputs: Inputs) -> Any:
         """The registered model ``_check_name`` found missing, created (with its first
@@ -284,8 +297,7 @@ class Registration:
         tenant: str,
         name: str,
         full: str,
-        run: Any,
-        prefix: str,
+        producer: Producer,
         inputs: Inputs,
         onnx_note: str | None,
     ) -> str:
@@ -299,17 +311,18 @@ class Registration:
             TAG_CREATED_BY: inputs.user,
             TAG_METRICS: dumps(inputs.metrics),
             TAG_PARAMS: dumps(inputs.param_values),
-            TAG_ARTIFACT_PATH: prefix,
+            TAG_ARTIFACT_PATH: producer.prefix,
             TAG_ONNX: "true" if onnx_note is None else onnx_note[:500],
         }
         if inputs.model_type:
             tags[TAG_MODEL_TYPE] = inputs.model_type
-        source = f"{run.info.artifact_uri.rstrip('/')}/{prefix}{art.MODEL_DIR}"
+        info = producer.run.info
+        source = f"{info.artifact_uri.rstrip('/')}/{producer.prefix}{art.MODEL_DIR}"
         with translate_errors(f"registering a version of '{full}'"):
             mv = self.client.create_model_version(
                 full,
                 source,
-                run_id=run.info.run_id,
+                run_id=info.run_id,
                 tags=tags,
                 description=inputs.description or None,
             )

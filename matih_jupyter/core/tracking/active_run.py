@@ -64,6 +64,7 @@ class ActiveRun:
         self._tracker = tracker
         self._client = tracker._client
         self._info = run.info
+        self._created = run
         self.tenant_id = tenant_id
         self.user_id = user_id
         self._start = time.time()
@@ -100,6 +101,11 @@ class ActiveRun:
     @property
     def artifact_uri(self) -> str:
         return str(self._info.artifact_uri)
+
+    @property
+    def created_run(self) -> Any:
+        """The MLflow run as it was created: its info and the tags it started with."""
+        return self._created
 
     @property
     def run_name(self) -> str:
