@@ -4,6 +4,7 @@ tracking URI, which a server serving many tenants must not share)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from mlflow.entities import ViewType
@@ -13,7 +14,14 @@ from ..config import StoreConfig
 from . import internals
 from .new_store import created_quietly
 
-__all__ = ["MlflowClient", "ViewType", "make_client", "registry_writer", "root_artifacts"]
+__all__ = [
+    "MlflowClient",
+    "ViewType",
+    "make_client",
+    "registry_writer",
+    "root_artifacts",
+    "upload_to_run",
+]
 
 
 def make_client(store: StoreConfig) -> MlflowClient:
@@ -45,7 +53,23 @@ def root_artifacts(client: MlflowClient, artifact_uri: str) -> list[Any]:
     """The files directly under a run's artifact root, given that root: what
     ``client.list_artifacts(run_id)`` answers without reading the whole run again to find
     it (a caller who has just read the run has it)."""
+    return list(_repository(client, artifact_uri).list_artifacts(None))
+
+
+def upload_to_run(
+    client: MlflowClient, artifact_uri: str, local: Path, artifact_path: str | None = None
+) -> None:
+    """Upload the file or folder ``local`` under ``artifact_path`` of the run whose
+    artifact root is ``artifact_uri``: what ``client.log_artifact(s)(run_id, ...)`` does,
+    without reading the run to find its root (the caller has it)."""
+    repo = _repository(client, artifact_uri)
+    if local.is_dir():
+        repo.log_artifacts(str(local), artifact_path)
+    else:
+        repo.log_artifact(str(local), artifact_path)
+
+
+def _repository(client: MlflowClient, artifact_uri: str) -> Any:
     from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-    repo = get_artifact_repository(artifact_uri, tracking_uri=client.tracking_uri)
-    return list(repo.list_artifacts(None))
+    return get_artifact_repository(artifact_uri, tracking_uri=client.tracking_uri)

@@ -4,9 +4,12 @@ whenever the version changes stage."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from ..backend.client import upload_to_run
 from ..backend.error_map import translate_errors
 from .artifacts import METRICS_HISTORY_FILE, MODEL_DIR
 from .governance.record import documents
@@ -171,6 +174,11 @@ def write_card(client: Any, tenant: str, snap: Snapshot, version: str, run: Any 
         onnx_note=None if onnx == "true" else (onnx or "not recorded"),
         records=documents(tags),
     )
-    prefix = tags.get(TAG_ARTIFACT_PATH, "")
-    with translate_errors(f"storing the model card of version {version}"):
-        client.log_text(mv.run_id, card, f"{prefix}{MODEL_CARD_FILE}")
+    folder = tags.get(TAG_ARTIFACT_PATH, "").rstrip("/") or None
+    with (
+        translate_errors(f"storing the model card of version {version}"),
+        tempfile.TemporaryDirectory(prefix="matih-card-") as tmp,
+    ):
+        path = Path(tmp) / MODEL_CARD_FILE
+        path.write_text(card, encoding="utf-8")
+        upload_to_run(client, run.info.artifact_uri, path, folder)

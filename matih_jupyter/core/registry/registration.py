@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..backend import convert
+from ..backend.client import upload_to_run
 from ..backend.error_map import translate_errors
 from ..config import default_user
 from ..errors import ConflictError, InvalidInputError, MatihError
@@ -260,7 +261,12 @@ class Registration:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(producer.history, indent=2, default=str))
         with translate_errors(f"uploading the model to run {run_id}"):
-            self.client.log_artifacts(run_id, str(dest), producer.prefix.rstrip("/") or None)
+            upload_to_run(
+                self.client,
+                producer.run.info.artifact_uri,
+                dest,
+                producer.prefix.rstrip("/") or None,
+            )
 
     def _ensure_registered(self, tenant: str, name: str, full: str, inputs: Inputs) -> Any:
         """The registered model ``_check_name`` found missing, created (with its first
