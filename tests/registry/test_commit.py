@@ -12,7 +12,7 @@ from matih_jupyter.core.errors import ConflictError, InvalidInputError, NotFound
 from matih_jupyter.core.registry import claim, lifecycle, snapshot
 from matih_jupyter.core.registry.hooks import HookSet
 from matih_jupyter.core.registry.retry import retrying
-from matih_jupyter.core.registry.tags import TAG_EPOCH
+from matih_jupyter.core.registry.tags import TAG_EPOCH, TAG_LOCK_OF
 from matih_jupyter.core.registry.views import model_metadata
 
 from .conftest import register, version_in
@@ -182,6 +182,7 @@ def test_a_batch_claims_the_epoch_with_its_own_writes_or_writes_nothing(registry
     assert batch_tagging_team().commit(FULL, TAG_EPOCH, {epoch}, (old, new)) is True
     assert _read(registry).tags["team"] == "risk"
     assert snapshot.registered(client, old) is None
-    assert snapshot.registered(client, new) is not None
+    renamed = snapshot.registered(client, new)
+    assert renamed is not None and renamed.tags == {TAG_LOCK_OF: FULL}  # its tag followed
     # The same claim again has lost: its ticket is gone.
     assert batch_tagging_team().commit(FULL, TAG_EPOCH, {epoch}, (old, new)) is False

@@ -48,10 +48,18 @@ class SqlRegistry:
         """The registered model's row (MLflow's not-found error if none)."""
         return self._store._get_registered_model(session, name)
 
-    def find_model(self, session: Any, name: str) -> Any:
-        """The registered model's row, or None."""
+    def rename_model(self, session: Any, old: str, new: str, now_ms: int) -> bool:
+        """Rename registered model ``old`` to ``new`` with one UPDATE; whether a row was
+        renamed. Its tags, versions and aliases follow by the schema's ON UPDATE CASCADE
+        (MLflow's sessions turn SQLite's foreign keys on), as in MLflow's own rename. A
+        taken ``new`` raises the database's integrity error."""
         rows = self.rows.SqlRegisteredModel
-        return self.query(session, rows).filter(rows.name == name).one_or_none()
+        renamed = (
+            self.query(session, rows)
+            .filter(rows.name == old)
+            .update({rows.name: new, rows.last_updated_time: now_ms}, synchronize_session=False)
+        )
+        return bool(renamed == 1)
 
     def version(self, session: Any, name: str, version: Any) -> Any:
         """The model version's row (MLflow's not-found error if none)."""
@@ -244,12 +252,9 @@ def _sql_registry_helpers() -> bool:
 
 #: The columns of MLflow's registry rows that matih reads or writes, by row.
 _SQL_REGISTRY_COLUMNS = {
-    "SqlRegisteredModel": (
-        "name", "description", "creation_time", "last_updated_time", "model_versions",
-    ),
+    "SqlRegisteredModel": ("name", "description", "creation_time", "last_updated_time"),
     "SqlModelVersion": (
-        "name", "version", "run_id", "source", "description", "creation_time",
-        "last_updated_time", "current_stage",
+        "name", "version", "run_id", "source", "description", "creation_time", "current_stage",
     ),
     "SqlRegisteredModelTag": ("workspace", "name", "key", "value"),
     "SqlModelVersionTag": ("workspace", "name", "version", "key", "value"),

@@ -135,30 +135,18 @@ class RegistryBatch:
 
 
 def _renamed(sql: internals.SqlRegistry, session: Any, old: str, new: str) -> bool:
-    """Rename registered model ``old`` to ``new`` as MLflow's own rename does (its
-    versions follow), or answer ``False`` when ``old`` is gone or ``new`` is taken. The
-    rename is the transaction's first write: where reads take no lock (SQLite), another
-    writer can rename ``old`` between the read and the write, and the write then
-    matches no row; the transaction is rolled back empty."""
+    """Rename registered model ``old`` to ``new``, or answer ``False`` when ``old`` is gone
+    or ``new`` is taken (the transaction is then rolled back, empty: the rename is its
+    first write)."""
     from sqlalchemy.exc import IntegrityError
-    from sqlalchemy.orm.exc import StaleDataError
 
-    row = sql.find_model(session, old)
-    if row is None or sql.find_model(session, new) is not None:
-        return False
-    versions = list(row.model_versions)  # loaded before any change is pending
-    now = int(time.time() * 1000)
-    row.name = new
-    row.last_updated_time = now
-    for version in versions:
-        version.name = new
-        version.last_updated_time = now
     try:
-        session.flush()
-    except (StaleDataError, IntegrityError):
-        session.rollback()
-        return False
-    return True
+        if sql.rename_model(session, old, new, int(time.time() * 1000)):
+            return True
+    except IntegrityError:
+        pass
+    session.rollback()
+    return False
 
 
 def batch_for(client: Any) -> RegistryBatch | None:
