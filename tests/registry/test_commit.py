@@ -142,15 +142,17 @@ def test_a_model_reads_the_same_from_the_sql_store_as_through_mlflow_api(registr
     client.update_model_version(FULL, "1", description="the first")
     client.delete_model_version(FULL, "3")
 
-    by_sql = registry_read.read_model(client, FULL)
-    assert by_sql == registry_read._api_model(client, FULL)
+    by_sql, listed = registry_read.read_model_and_versions(client, FULL)
+    assert (
+        by_sql == registry_read.read_model(client, FULL) == registry_read._api_model(client, FULL)
+    )
     assert by_sql is not None and by_sql.aliases == {"champion": "1", "staging": "2"}
-    versions = sorted(registry_read.read_versions(client, FULL), key=lambda v: v.version)
+    versions = sorted(listed, key=lambda v: v.version)
     assert versions == sorted(registry_read._api_versions(client, FULL), key=lambda v: v.version)
     assert [v.version for v in versions] == ["1", "2"]
     assert versions[0].description == "the first" and versions[1].tags["matih.stage"] == "staging"
     assert registry_read.read_model(client, "acme.none") is None
-    assert registry_read.read_versions(client, "acme.none") == []
+    assert registry_read.read_model_and_versions(client, "acme.none") == (None, [])
     assert registry_read._api_model(client, "acme.none") is None
 
 
@@ -186,3 +188,33 @@ def test_a_batch_claims_the_epoch_with_its_own_writes_or_writes_nothing(registry
     assert renamed is not None and renamed.tags == {TAG_LOCK_OF: FULL}  # its tag followed
     # The same claim again has lost: its ticket is gone.
     assert batch_tagging_team().commit(FULL, TAG_EPOCH, {epoch}, (old, new)) is False
+
+
+def test_a_registration_overtaken_by_another_change_is_planned_again(registry, monkeypatch):
+    """A registration plans its epoch on the model as read before the version was created:
+    when another change commits in between (here a promotion, as another kernel would),
+    the claim fails and the registration is planned again on a fresh read, so neither
+    change is lost."""
+    from matih_jupyter.core.registry import registration
+
+    first = register(registry).versions[-1]
+    create = registration.Registration._create_version
+    overtaken = []
+
+    def create_then_promote(self, *args, **kwargs):
+        mv = create(self, *args, **kwargs)
+        if not overtaken:
+            overtaken.append(registry.transition_stage("acme", "churn", first, "staging"))
+        return mv
+
+    monkeypatch.setattr(registration.Registration, "_create_version", create_then_promote)
+    registered = register(registry)
+    assert overtaken, "the other change landed between the read and the commit"
+    fresh = registry.get_model("acme", "churn")
+    assert registered.versions == fresh.versions == [first, "2"]
+    history = [(r.version, r.to_stage) for r in registry.history("acme", "churn")]
+    assert history == [(first, "development"), (first, "staging"), ("2", "development")]
+    assert _read(registry).epoch == 3
+    assert registry.get_version("acme", "churn", first).stage == "staging"
+    assert registry.get_version("acme", "churn", "2").stage == "development"
+    assert fresh.aliases == {"staging": first}

@@ -39,7 +39,8 @@ class VersionRead:
 
 @dataclass(frozen=True)
 class ModelRead:
-    """A registered model as read (its versions are read by `read_versions`)."""
+    """A registered model as read (its versions are read with it by
+    `read_model_and_versions`)."""
 
     name: str
     description: str | None
@@ -49,16 +50,35 @@ class ModelRead:
     aliases: dict[str, str]
 
 
+def read_model_and_versions(client: Any, name: str) -> tuple[ModelRead | None, list[VersionRead]]:
+    """The registered model named exactly ``name`` (or ``None``) and its versions (none for
+    a missing model), the model read first: on the SQL store, in one session."""
+    sql = internals.sql_registry(client)
+    if sql is None:
+        model = _api_model(client, name)
+        return model, [] if model is None else _api_versions(client, name)
+    with sql.reading() as session:
+        model = _sql_model_in(sql, session, name)
+        return model, [] if model is None else _sql_versions_in(sql, session, name)
+
+
+def version_read(mv: Any) -> VersionRead:
+    """MLflow's model version ``mv`` as read."""
+    return VersionRead(
+        name=mv.name,
+        version=str(mv.version),
+        run_id=mv.run_id,
+        source=mv.source,
+        description=mv.description,
+        creation_timestamp=mv.creation_timestamp,
+        tags=dict(mv.tags or {}),
+    )
+
+
 def read_model(client: Any, name: str) -> ModelRead | None:
     """The registered model named exactly ``name``, or ``None``."""
     sql = internals.sql_registry(client)
     return _api_model(client, name) if sql is None else _sql_model(sql, name)
-
-
-def read_versions(client: Any, name: str) -> list[VersionRead]:
-    """Every version of the model ``name`` (none for a missing model)."""
-    sql = internals.sql_registry(client)
-    return _api_versions(client, name) if sql is None else _sql_versions(sql, name)
 
 
 def _api_model(client: Any, name: str) -> ModelRead | None:
@@ -83,73 +103,62 @@ def _api_versions(client: Any, name: str) -> list[VersionRead]:
         filter_string=f"name = {quote_filter_value(name)}",
         max_results=10000,
     )
-    return [
-        VersionRead(
-            name=mv.name,
-            version=str(mv.version),
-            run_id=mv.run_id,
-            source=mv.source,
-            description=mv.description,
-            creation_timestamp=mv.creation_timestamp,
-            tags=dict(mv.tags or {}),
-        )
-        for mv in pages
-        if mv.name == name
-    ]
+    return [version_read(mv) for mv in pages if mv.name == name]
 
 
 def _sql_model(sql: internals.SqlRegistry, name: str) -> ModelRead | None:
+    with sql.reading() as session:
+        return _sql_model_in(sql, session, name)
+
+
+def _sql_model_in(sql: internals.SqlRegistry, session: Any, name: str) -> ModelRead | None:
     model, tag, alias = (
         sql.rows.SqlRegisteredModel,
         sql.rows.SqlRegisteredModelTag,
         sql.rows.SqlRegisteredModelAlias,
     )
-    with sql.reading() as session:
-        found = (
-            sql.query(session, model)
-            .filter(model.name == name)
-            .with_entities(
-                model.name, model.description, model.creation_time, model.last_updated_time
-            )
-            .one_or_none()
-        )
-        if found is None:
-            return None
-        tags = sql.query(session, tag).filter(tag.name == name).with_entities(tag.key, tag.value)
-        aliases = (
-            sql.query(session, alias)
-            .filter(alias.name == name)
-            .with_entities(alias.alias, alias.version)
-        )
-        return ModelRead(
-            name=str(found[0]),
-            description=found[1],
-            creation_timestamp=found[2],
-            last_updated_timestamp=found[3],
-            tags={str(k): str(v) for k, v in tags.all()},
-            aliases={str(a): str(v) for a, v in aliases.all()},
-        )
+    found = (
+        sql.query(session, model)
+        .filter(model.name == name)
+        .with_entities(model.name, model.description, model.creation_time, model.last_updated_time)
+        .one_or_none()
+    )
+    if found is None:
+        return None
+    tags = sql.query(session, tag).filter(tag.name == name).with_entities(tag.key, tag.value)
+    aliases = (
+        sql.query(session, alias)
+        .filter(alias.name == name)
+        .with_entities(alias.alias, alias.version)
+    )
+    return ModelRead(
+        name=str(found[0]),
+        description=found[1],
+        creation_timestamp=found[2],
+        last_updated_timestamp=found[3],
+        tags={str(k): str(v) for k, v in tags.all()},
+        aliases={str(a): str(v) for a, v in aliases.all()},
+    )
 
 
-def _sql_versions(sql: internals.SqlRegistry, name: str) -> list[VersionRead]:
+def _sql_versions_in(sql: internals.SqlRegistry, session: Any, name: str) -> list[VersionRead]:
     version, tag = sql.rows.SqlModelVersion, sql.rows.SqlModelVersionTag
-    with sql.reading() as session:
-        rows = (
-            sql.query(session, version)
-            .filter(version.name == name, version.current_stage != STAGE_DELETED_INTERNAL)
-            .with_entities(
-                version.version,
-                version.run_id,
-                version.source,
-                version.description,
-                version.creation_time,
-            )
-            .all()
+    rows = (
+        sql.query(session, version)
+        .filter(version.name == name, version.current_stage != STAGE_DELETED_INTERNAL)
+        .with_entities(
+            version.version,
+            version.run_id,
+            version.source,
+            version.description,
+            version.creation_time,
         )
-        tags: dict[int, dict[str, str]] = defaultdict(dict)
-        found = sql.query(session, tag).filter(tag.name == name)
-        for number, key, value in found.with_entities(tag.version, tag.key, tag.value):
-            tags[number][str(key)] = str(value)
+        .all()
+    )
+    tags: dict[int, dict[str, str]] = defaultdict(dict)
+    found = sql.query(session, tag).filter(tag.name == name)
+    for number, key, value in found.with_entities(tag.version, tag.key, tag.value):
+        tags[number][str(key)] = str(value)
     return [
         VersionRead(
             name=name,
@@ -164,4 +173,10 @@ def _sql_versions(sql: internals.SqlRegistry, name: str) -> list[VersionRead]:
     ]
 
 
-__all__ = ["ModelRead", "VersionRead", "read_model", "read_versions"]
+__all__ = [
+    "ModelRead",
+    "VersionRead",
+    "read_model",
+    "read_model_and_versions",
+    "version_read",
+]

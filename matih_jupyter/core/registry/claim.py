@@ -183,12 +183,18 @@ class Epochs:
         hooks: HookSet,
         *,
         retries: int = 0,
+        first: Snapshot | None = None,
     ) -> tuple[Plan, Snapshot]:
         """Read, plan, gate (before-hooks), claim, record, apply, commit: one epoch of the
         model; returns the plan committed and the model as it left it. A lost claim is
-        retried ``retries`` times on a fresh read."""
+        retried ``retries`` times on a fresh read. ``first``: the model as the caller
+        knows it, to plan the first attempt on instead of reading it (the claim holds
+        only if no epoch was committed since that read)."""
         for attempt in range(retries + 1):
-            snap = snapshot.read(self.client, tenant, name, full)
+            if attempt == 0 and first is not None:
+                snap = first
+            else:
+                snap = snapshot.read(self.client, tenant, name, full)
             todo = plan(snap)
             hooks.run_before(tenant, todo.payloads)
             try:

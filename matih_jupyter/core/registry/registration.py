@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..backend import convert
 from ..backend.client import upload_to_run
 from ..backend.error_map import translate_errors
+from ..backend.registry_read import VersionRead, version_read
 from ..config import default_user
 from ..errors import ConflictError, InvalidInputError, MatihError
 from ..tenancy import TAG_SHORT_NAME, TAG_TENANT, validate_param, validate_user_tag
@@ -34,6 +35,7 @@ from .claim import Epochs
 from .hooks import HookSet
 from .lifecycle import registration_plan
 from .requirements import write_requirements
+from .snapshot import Snapshot
 from .tags import (
     TAG_ARTIFACT_PATH,
     TAG_CREATED_BY,
@@ -221,28 +223,32 @@ class Registration:
         must_exist: bool,
     ) -> ModelMetadata:
         """Register ``model`` as a new version; the result describes that version."""
-        rm = self._check_name(tenant, name, full, must_exist)
+        before = self._check_name(tenant, name, full, must_exist)
         with tempfile.TemporaryDirectory(prefix="matih-model-") as tmp:
             dest = Path(tmp)
             onnx_note, _ = art.save_model(model, inputs.framework, dest)
             write_requirements(dest, inputs.framework, onnx_note is None)
             with producing_run(self.tracker, tenant, name, run_id, inputs) as producer:
                 self._upload(producer, dest)
-                if rm is None:
+                if before is None:
                     self._ensure_registered(tenant, name, full, inputs)
-                version = self._create_version(tenant, name, full, producer, inputs, onnx_note)
+                mv = self._create_version(tenant, name, full, producer, inputs, onnx_note)
+                # Planned on the read made before, plus the new version: the commit holds
+                # only if no other change was committed since, else it is planned again
+                # on a fresh read.
+                first = None if before is None else snapshot.with_new_version(before, mv)
                 _, snap = self.epochs.transact(
                     tenant, name, full,
-                    lambda snap: registration_plan(snap, version, inputs.user),
-                    self.hooks, retries=_REGISTER_RETRIES,
+                    lambda snap: registration_plan(snap, mv.version, inputs.user),
+                    self.hooks, retries=_REGISTER_RETRIES, first=first,
                 )  # fmt: skip
-                write_card(self.client, tenant, snap, version, producer.run)
-        return model_metadata(snap, version)
+                write_card(self.client, tenant, snap, mv.version, producer.run)
+        return model_metadata(snap, mv.version)
 
-    def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> Any:
-        """The tenant's registered model ``full``, or ``None`` when MLflow has none yet."""
-        rm = snapshot.registered(self.client, full)
-        if rm is not None and not snapshot.owned(rm, tenant, name):
+    def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> Snapshot | None:
+        """The tenant's model ``full`` as read now, or ``None`` when MLflow has none yet."""
+        rm, snap = snapshot.peek(self.client, tenant, name, full)
+        if rm is not None and snap is None:
             # A model MLflow holds under this name that matih did not create for this
             # tenant: never adopt it.
             raise ConflictError(
@@ -252,7 +258,7 @@ class Registration:
             )
         if rm is None and must_exist:
             raise snapshot.not_found(name, tenant)
-        return rm
+        return snap
 
     def _upload(self, producer: Producer, dest: Path) -> None:
         """The saved files and the run's metric history beside them, in one upload."""
@@ -306,7 +312,7 @@ class Registration:
         producer: Producer,
         inputs: Inputs,
         onnx_note: str | None,
-    ) -> str:
+    ) -> VersionRead:
         """Create the MLflow model version, tagged with everything the registry reads."""
         tags = {
             **inputs.user_tags,
@@ -332,4 +338,4 @@ class Registration:
                 tags=tags,
                 description=inputs.description or None,
             )
-        return str(mv.version)
+        return version_read(mv)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..backend.error_map import translate_errors
-from ..backend.registry_read import ModelRead, read_model, read_versions
+from ..backend.registry_read import ModelRead, read_model, read_model_and_versions
 from ..backend.registry_read import VersionRead as Version
 from ..errors import NotFoundError
 from ..tenancy import TAG_SHORT_NAME, TAG_TENANT
@@ -84,29 +84,44 @@ def registered(client: Any, full: str) -> ModelRead | None:
         return read_model(client, full)
 
 
-def tenant_versions(client: Any, full: str, tenant: str) -> dict[str, Version]:
-    """The versions of ``full`` tagged with ``tenant``, by version number."""
-    with translate_errors(f"listing versions of '{full}'"):
-        found = read_versions(client, full)
-    return {mv.version: mv for mv in found if mv.tags.get(TAG_TENANT) == tenant}
-
-
 def read(client: Any, tenant: str, name: str, full: str) -> Snapshot:
-    """The tenant's model ``name`` (MLflow name ``full``), or `NotFoundError`. The model is
-    read before its versions, so the epoch read is never newer than the versions."""
-    rm = registered(client, full)
-    if rm is None or not owned(rm, tenant, name):
+    """The tenant's model ``name`` (MLflow name ``full``), or `NotFoundError`."""
+    _, snap = peek(client, tenant, name, full)
+    if snap is None:
         raise not_found(name, tenant)
-    return Snapshot(
+    return snap
+
+
+def peek(
+    client: Any, tenant: str, name: str, full: str
+) -> tuple[ModelRead | None, Snapshot | None]:
+    """(the model MLflow holds as ``full``, or ``None``; the tenant's model read from it, or
+    ``None`` when there is none or it is not the tenant's). The model is read before its
+    versions, so the epoch read is never newer than the versions."""
+    with translate_errors(f"reading model '{full}'"):
+        rm, versions = read_model_and_versions(client, full)
+    if rm is None or not owned(rm, tenant, name):
+        return rm, None
+    snap = Snapshot(
         tenant=tenant,
         full=full,
         name=name,
         rm=rm,
         tags=dict(rm.tags),
-        versions=tenant_versions(client, full, tenant),
+        versions={mv.version: mv for mv in versions if mv.tags.get(TAG_TENANT) == tenant},
         epoch=epoch_of(rm.tags),
         aliases=dict(rm.aliases),
     )
+    return rm, snap
+
+
+def with_new_version(snap: Snapshot, mv: Version) -> Snapshot:
+    """``snap`` as a read would find it once version ``mv`` was created in it (creating a
+    version sets the model's last update to the version's creation)."""
+    after = snap.copy()
+    after.versions[mv.version] = mv
+    after.rm = replace(snap.rm, last_updated_timestamp=mv.creation_timestamp)
+    return after
 
 
 def version_in(snap: Snapshot, version: Any) -> str:
