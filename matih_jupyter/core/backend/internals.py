@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 
@@ -64,6 +64,26 @@ class SqlRegistry:
     def version(self, session: Any, name: str, version: Any) -> Any:
         """The model version's row (MLflow's not-found error if none)."""
         return self._store._get_sql_model_version(session, name, version)
+
+    def model_tags(self, session: Any, name: str, keys: Collection[str]) -> list[Any]:
+        """The model's tag rows with these keys (those that exist)."""
+        rows = self.rows.SqlRegisteredModelTag
+        query = self.query(session, rows)
+        return list(query.filter(rows.name == name, rows.key.in_(list(keys))).all())
+
+    def versions(self, session: Any, name: str, numbers: Collection[int]) -> list[Any]:
+        """The rows of these versions of the model (those that exist)."""
+        rows = self.rows.SqlModelVersion
+        query = self.query(session, rows)
+        return list(query.filter(rows.name == name, rows.version.in_(list(numbers))).all())
+
+    def version_tags(
+        self, session: Any, name: str, numbers: Collection[int], keys: Collection[str]
+    ) -> list[Any]:
+        """The tag rows with these keys of these versions of the model (those that exist)."""
+        rows = self.rows.SqlModelVersionTag
+        query = self.query(session, rows).filter(rows.name == name)
+        return list(query.filter(rows.version.in_(list(numbers)), rows.key.in_(list(keys))).all())
 
     def alias(self, session: Any, name: str, alias: str) -> Any:
         """The alias's row, or None."""

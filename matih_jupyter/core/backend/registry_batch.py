@@ -20,12 +20,15 @@ from . import internals
 
 
 class _Rows:
-    """The rows the writes of one transaction hang on, each read once."""
+    """The rows the writes of one transaction hang on: read together before the writes,
+    one query per kind, instead of one (or two) per write."""
 
     def __init__(self, sql: internals.SqlRegistry, session: Any) -> None:
         self.sql, self.session = sql, session
         self._models: dict[str, Any] = {}
         self._versions: dict[tuple[str, int], Any] = {}
+        self._model_tags: dict[tuple[str, str], Any] = {}
+        self._version_tags: dict[tuple[str, int, str], Any] = {}
 
     def model(self, name: str) -> Any:
         if name not in self._models:
@@ -37,6 +40,42 @@ class _Rows:
             self._versions[name, number] = self.sql.version(self.session, name, number)
         return self._versions[name, number]
 
+    def load(self, name: str, model_keys: set[str], version_keys: dict[int, set[str]]) -> None:
+        """Read the model's tags and versions (and their tags) that the writes name."""
+        session = self.session
+        self.model(name)
+        if model_keys:
+            for row in self.sql.model_tags(session, name, model_keys):
+                self._model_tags[name, row.key] = row
+        if version_keys:
+            numbers = set(version_keys)
+            for row in self.sql.versions(session, name, numbers):
+                self._versions[name, int(row.version)] = row
+            keys = set().union(*version_keys.values())
+            for row in self.sql.version_tags(session, name, numbers, keys):
+                self._version_tags[name, int(row.version), row.key] = row
+
+    def put_model_tag(self, name: str, key: str, value: str) -> None:
+        row = self._model_tags.get((name, key))
+        if row is None:
+            row = self.sql.rows.SqlRegisteredModelTag(
+                workspace=self.model(name).workspace, name=name, key=key, value=value
+            )
+            self.session.add(row)
+            self._model_tags[name, key] = row
+        row.value = value
+
+    def put_version_tag(self, name: str, number: int, key: str, value: str) -> None:
+        row = self._version_tags.get((name, number, key))
+        if row is None:
+            workspace = self.version(name, number).workspace  # MLflow's error if none
+            row = self.sql.rows.SqlModelVersionTag(
+                workspace=workspace, name=name, version=number, key=key, value=value
+            )
+            self.session.add(row)
+            self._version_tags[name, number, key] = row
+        row.value = value
+
 
 _Write = Callable[[_Rows], None]
 
@@ -47,38 +86,31 @@ class RegistryBatch:
     def __init__(self, sql: internals.SqlRegistry) -> None:
         self._sql = sql
         self._writes: list[_Write] = []
+        #: Per model: the tag keys written, and per version the version tag keys.
+        self._model_keys: dict[str, set[str]] = {}
+        self._version_keys: dict[str, dict[int, set[str]]] = {}
 
     def __len__(self) -> int:
         return len(self._writes)
 
+    def _named(self, name: str) -> None:
+        self._model_keys.setdefault(name, set())
+        self._version_keys.setdefault(name, {})
+
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         value = str(value)
         self._sql.check_model_tag(key, value)
-
-        def write(rows: _Rows) -> None:
-            row = rows.model(name)
-            rows.session.merge(
-                rows.sql.rows.SqlRegisteredModelTag(
-                    workspace=row.workspace, name=name, key=key, value=value
-                )
-            )
-
-        self._writes.append(write)
+        self._named(name)
+        self._model_keys[name].add(key)
+        self._writes.append(lambda rows: rows.put_model_tag(name, key, value))
 
     def set_model_version_tag(self, name: str, version: str, key: str, value: str) -> None:
         value = str(value)
         number = self._sql.version_number(version)
         self._sql.check_version_tag(key, value)
-
-        def write(rows: _Rows) -> None:
-            row = rows.version(name, number)
-            rows.session.merge(
-                rows.sql.rows.SqlModelVersionTag(
-                    workspace=row.workspace, name=name, version=number, key=key, value=value
-                )
-            )
-
-        self._writes.append(write)
+        self._named(name)
+        self._version_keys[name].setdefault(number, set()).add(key)
+        self._writes.append(lambda rows: rows.put_version_tag(name, number, key, value))
 
     def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
         self._sql.check_alias(alias)
@@ -129,6 +161,8 @@ class RegistryBatch:
                 return False
             if rename is not None and not _renamed(sql, session, *rename):
                 return False
+            for model in self._model_keys:
+                rows.load(model, self._model_keys[model], self._version_keys[model])
             for write in self._writes:
                 write(rows)
         return True
