@@ -3,6 +3,7 @@ tracking URI, which a server serving many tenants must not share)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,13 @@ def upload_to_run(
 
 
 def _repository(client: MlflowClient, artifact_uri: str) -> Any:
+    return _repository_at(artifact_uri, client.tracking_uri)
+
+
+@functools.lru_cache(maxsize=256)
+def _repository_at(artifact_uri: str, tracking_uri: str) -> Any:
+    """The artifact repository of one run's root, kept for the run's next upload or
+    listing as MLflow keeps its own (a registration uploads to a run twice)."""
     from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-    return get_artifact_repository(artifact_uri, tracking_uri=client.tracking_uri)
+    return get_artifact_repository(artifact_uri, tracking_uri=tracking_uri)

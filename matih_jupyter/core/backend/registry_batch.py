@@ -29,11 +29,24 @@ class _Rows:
         self._versions: dict[tuple[str, int], Any] = {}
         self._model_tags: dict[tuple[str, str], Any] = {}
         self._version_tags: dict[tuple[str, int, str], Any] = {}
+        self._workspaces: dict[str, str] = {}
 
     def model(self, name: str) -> Any:
         if name not in self._models:
             self._models[name] = self.sql.model(self.session, name)
         return self._models[name]
+
+    def tag_read(self, name: str, row: Any) -> None:
+        """A tag row of model ``name`` read in this transaction: the model exists, in the
+        row's workspace, so neither needs another read."""
+        self._model_tags[name, row.key] = row
+        self._workspaces[name] = row.workspace
+
+    def workspace(self, name: str) -> str:
+        """The model's workspace (MLflow's not-found error if there is no model)."""
+        if name not in self._workspaces:
+            self._workspaces[name] = self.model(name).workspace
+        return self._workspaces[name]
 
     def version(self, name: str, number: int) -> Any:
         if (name, number) not in self._versions:
@@ -43,9 +56,10 @@ class _Rows:
     def load(self, name: str, model_keys: set[str], version_keys: dict[int, set[str]]) -> None:
         """Read the model's tags and versions (and their tags) that the writes name."""
         session = self.session
-        self.model(name)
-        if model_keys:
-            for row in self.sql.model_tags(session, name, model_keys):
+        self.workspace(name)
+        missing = {key for key in model_keys if (name, key) not in self._model_tags}
+        if missing:
+            for row in self.sql.model_tags(session, name, missing):
                 self._model_tags[name, row.key] = row
         if version_keys:
             numbers = set(version_keys)
@@ -59,7 +73,7 @@ class _Rows:
         row = self._model_tags.get((name, key))
         if row is None:
             row = self.sql.rows.SqlRegisteredModelTag(
-                workspace=self.model(name).workspace, name=name, key=key, value=value
+                workspace=self.workspace(name), name=name, key=key, value=value
             )
             self.session.add(row)
             self._model_tags[name, key] = row
@@ -131,7 +145,7 @@ class RegistryBatch:
         self._sql.check_alias(alias)
 
         def write(rows: _Rows) -> None:
-            rows.model(name)
+            rows.workspace(name)
             found = rows.sql.alias(rows.session, name, alias)
             if found is not None:
                 rows.session.delete(found)
@@ -155,8 +169,11 @@ class RegistryBatch:
         sql = self._sql
         with sql.transaction() as session:
             rows = _Rows(sql, session)
-            rows.model(name)
             guard = sql.model_tag(session, name, key)
+            if guard is None:
+                rows.model(name)
+            else:
+                rows.tag_read(name, guard)
             if (guard.value if guard is not None else None) not in expected:
                 return False
             if rename is not None and not _renamed(sql, session, *rename):

@@ -117,48 +117,68 @@ def _sql_model_in(sql: internals.SqlRegistry, session: Any, name: str) -> ModelR
         sql.rows.SqlRegisteredModelTag,
         sql.rows.SqlRegisteredModelAlias,
     )
+    # The model's columns with each of its tags: one query, the columns repeated per tag.
     found = (
         sql.query(session, model)
         .filter(model.name == name)
-        .with_entities(model.name, model.description, model.creation_time, model.last_updated_time)
-        .one_or_none()
+        .outerjoin(tag, (tag.workspace == model.workspace) & (tag.name == model.name))
+        .with_entities(
+            model.name,
+            model.description,
+            model.creation_time,
+            model.last_updated_time,
+            tag.key,
+            tag.value,
+        )
+        .all()
     )
-    if found is None:
+    if not found:
         return None
-    tags = sql.query(session, tag).filter(tag.name == name).with_entities(tag.key, tag.value)
     aliases = (
         sql.query(session, alias)
         .filter(alias.name == name)
         .with_entities(alias.alias, alias.version)
     )
+    first = found[0]
     return ModelRead(
-        name=str(found[0]),
-        description=found[1],
-        creation_timestamp=found[2],
-        last_updated_timestamp=found[3],
-        tags={str(k): str(v) for k, v in tags.all()},
+        name=str(first[0]),
+        description=first[1],
+        creation_timestamp=first[2],
+        last_updated_timestamp=first[3],
+        tags={str(row[4]): str(row[5]) for row in found if row[4] is not None},
         aliases={str(a): str(v) for a, v in aliases.all()},
     )
 
 
 def _sql_versions_in(sql: internals.SqlRegistry, session: Any, name: str) -> list[VersionRead]:
     version, tag = sql.rows.SqlModelVersion, sql.rows.SqlModelVersionTag
-    rows = (
+    # Each version's columns with each of its tags: one query.
+    found = (
         sql.query(session, version)
         .filter(version.name == name, version.current_stage != STAGE_DELETED_INTERNAL)
+        .outerjoin(
+            tag,
+            (tag.workspace == version.workspace)
+            & (tag.name == version.name)
+            & (tag.version == version.version),
+        )
         .with_entities(
             version.version,
             version.run_id,
             version.source,
             version.description,
             version.creation_time,
+            tag.key,
+            tag.value,
         )
         .all()
     )
+    columns: dict[int, tuple[Any, ...]] = {}
     tags: dict[int, dict[str, str]] = defaultdict(dict)
-    found = sql.query(session, tag).filter(tag.name == name)
-    for number, key, value in found.with_entities(tag.version, tag.key, tag.value):
-        tags[number][str(key)] = str(value)
+    for number, run_id, source, description, created, key, value in found:
+        columns.setdefault(number, (run_id, source, description, created))
+        if key is not None:
+            tags[number][str(key)] = str(value)
     return [
         VersionRead(
             name=name,
@@ -169,7 +189,7 @@ def _sql_versions_in(sql: internals.SqlRegistry, session: Any, name: str) -> lis
             creation_timestamp=created,
             tags=tags.get(number, {}),
         )
-        for number, run_id, source, description, created in rows
+        for number, (run_id, source, description, created) in columns.items()
     ]
 
 
