@@ -124,3 +124,20 @@ def test_the_registry_stores_its_records_in_this_format(registry):
     assert ["a", "staging", "1"] in stored["ops"]
     assert stored["records"][0]["to_stage"] == "staging" and stored["records"][0]["epoch"] == 2
     assert EpochRecord.from_json(tags[tx_key(2)]).to_json() == tags[tx_key(2)]
+
+
+def test_an_epochs_records_decode_once_and_are_handed_out_as_copies():
+    from matih_jupyter.core.registry import ops
+
+    record = TransitionRecord(
+        version="1", from_stage="staging", to_stage="production", user_id="bob",
+        timestamp="2026-01-01T00:00:00Z", reason="better", gates=["pass min auc"],
+    )  # fmt: skip
+    text = EpochRecord(records=(record,)).to_json()
+    first = ops.stored_records(text)
+    first[0].gates.append("changed by a caller")
+    first[0].hook_failures.append("changed too")
+    hits = ops._decoded_records.cache_info().hits
+    again = ops.stored_records(text)
+    assert ops._decoded_records.cache_info().hits == hits + 1  # not decoded again
+    assert again == (record,) and again[0] is not first[0]

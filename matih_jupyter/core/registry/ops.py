@@ -18,6 +18,7 @@ exactly this shape, so records stored by earlier releases keep loading.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
@@ -190,6 +191,17 @@ def _records(value: dict[str, Any]) -> tuple[TransitionRecord, ...]:
 
 def stored_records(text: str | None) -> tuple[TransitionRecord, ...]:
     """Only the transition records of an epoch stored as ``text`` (the history reads
-    every epoch's; decoding their operations too would cost time for nothing)."""
+    every epoch's; decoding their operations too would cost time for nothing), as new
+    objects the caller may change."""
+    return tuple(
+        r.model_copy(update={"gates": list(r.gates), "hook_failures": list(r.hook_failures)})
+        for r in _decoded_records(text)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded_records(text: str | None) -> tuple[TransitionRecord, ...]:
+    """An epoch's records are written once, so the same text always decodes alike: a
+    model's history decodes each epoch once per process, not once per read."""
     value = loads(text, None)
     return _records(value) if isinstance(value, dict) else ()
