@@ -63,6 +63,9 @@ def matih_config(
         "user_tenants": {"bob": ["globex"], "carol": ["acme-corp", "globex"]},
         "tracking_uri": tracking_uri,
         "artifact_root": (store_dir / "artifacts").as_uri(),
+        # These servers run inside the test process: frozen, its heap would keep every
+        # earlier test's objects out of collection. test_startup_heap turns it on.
+        "freeze_startup_heap": False,
     }
     config.update(getattr(request, "param", {}))
     return config
