@@ -491,3 +491,19 @@ def test_a_reader_on_another_thread_can_read_without_flushing_the_open_run(
         assert len(tracker.get_metric_history(run.run_id, "loss", "acme-corp")) == 2
         assert run.pending == 0
         assert tracker.get_run(run.run_id, "acme-corp", flush=False).id == run.run_id
+
+
+def test_batch_writes_to_an_ended_run_are_refused(
+    tracker: ExperimentTracker, exp_name: str
+) -> None:
+    """A metrics-only batch checks the run's status alone (no whole-run read); with params
+    the run is read whole. Either way an ended run takes nothing."""
+    run = tracker.start_run(exp_name, cfg())
+    tracker.log_batch(run.run_id, [{"key": "auc", "value": 0.5}], tenant_id=TENANT)
+    run.end()
+    with pytest.raises(ConflictError, match="has ended"):
+        tracker.log_batch(run.run_id, [{"key": "auc", "value": 0.9}], tenant_id=TENANT)
+    with pytest.raises(ConflictError, match="has ended"):
+        tracker.log_batch(run.run_id, [], {"lr": "0.1"}, tenant_id=TENANT)
+    got = tracker.get_run(run.run_id, TENANT)
+    assert got.metrics == {"auc": 0.5} and got.params == {}

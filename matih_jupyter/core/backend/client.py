@@ -21,6 +21,7 @@ __all__ = [
     "make_client",
     "registry_writer",
     "root_artifacts",
+    "run_status",
     "upload_to_run",
 ]
 
@@ -55,6 +56,13 @@ def root_artifacts(client: MlflowClient, artifact_uri: str) -> list[Any]:
     ``client.list_artifacts(run_id)`` answers without reading the whole run again to find
     it (a caller who has just read the run has it)."""
     return list(_repository(client, artifact_uri).list_artifacts(None))
+
+
+def run_status(client: MlflowClient, run_id: str) -> str | None:
+    """The run's status (``None``: no such run), without reading its params, metrics and
+    tags where the store allows (a write that only needs to know the run is still
+    running)."""
+    return internals.run_status(client, run_id)
 
 
 def upload_to_run(

@@ -137,6 +137,25 @@ def sql_registry(client: Any) -> SqlRegistry | None:
     return SqlRegistry(store) if isinstance(store, SqlAlchemyStore) else None
 
 
+def run_status(client: Any, run_id: str) -> str | None:
+    """The run's status read as one column on MLflow's SQL tracking store (``None``: no
+    such run), or, on another store, read with the whole run."""
+    from mlflow.store.tracking.dbmodels.models import SqlRun
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = client._tracking_client.store
+    if not isinstance(store, SqlAlchemyStore):
+        return str(client.get_run(run_id).info.status)
+    with store.ManagedSessionMaker() as session:
+        found = (
+            store._get_query(session, SqlRun)
+            .filter(SqlRun.run_uuid == run_id)
+            .with_entities(SqlRun.status)
+            .one_or_none()
+        )
+    return None if found is None else str(found[0])
+
+
 def _tracking_utils() -> Any:
     from mlflow.tracking._tracking_service import utils
 
@@ -282,6 +301,25 @@ _SQL_REGISTRY_COLUMNS = {
 }  # fmt: skip
 
 
+def _sql_tracking_status() -> bool:
+    from mlflow.store.tracking.dbmodels.models import SqlRun
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+    from mlflow.tracking._tracking_service.client import TrackingServiceClient
+
+    return (
+        all(hasattr(SqlRun, c) for c in ("run_uuid", "status"))
+        and callable(getattr(SqlAlchemyStore, "_get_query", None))
+        and "store" in dir(TrackingServiceClient)
+        and "_tracking_client" in _client_init_names()
+    )
+
+
+def _client_init_names() -> tuple[str, ...]:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient.__init__.__code__.co_names
+
+
 def _sql_registry_rows() -> bool:
     from mlflow.store.model_registry.dbmodels import models
 
@@ -348,6 +386,13 @@ PINNED: list[tuple[str, str, Callable[[], bool]]] = [
             "_validate_model_alias_name_reserved",
             "_validate_model_version",
         ),
+    ),
+    (
+        "run_status",
+        "mlflow.tracking.MlflowClient._tracking_client.store, and on the SQL store "
+        "SqlAlchemyStore._get_query and mlflow.store.tracking.dbmodels.models.SqlRun "
+        "(run_uuid, status)",
+        _sql_tracking_status,
     ),
     (
         "requirement_check_skipped",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..backend import convert
+from ..backend.client import run_status
 from ..backend.error_map import translate_errors
 from ..config import default_user
 from ..errors import ConflictError, InvalidInputError
@@ -175,15 +176,21 @@ class RunsMixin:
         """Write metrics (``{"key", "value", "step"?, "timestamp"?}``), params and tags to
         the tenant's run now, validated, within MLflow's batch limits."""
         tenant = self._tenant(tenant_id)
-        run = self._own.run(run_id, tenant)
-        if run.info.status != "RUNNING":
-            raise ConflictError(
-                f"Run {run_id} has ended ({run.info.status}).", hint="Start a new run."
-            )
         metric_items = _metric_items(metrics)
         texts = dict(validate_param(k, v) for k, v in (params or {}).items())
-        param_items = list(new_params(run.data.params, texts).items())
         tag_items = [validate_user_tag(k, v) for k, v in (tags or {}).items()]
+        if texts:
+            # Params are write-once: the ones already logged come with the whole run.
+            run = self._own.run(run_id, tenant)
+            status = run.info.status
+            param_items = list(new_params(run.data.params, texts).items())
+        else:
+            self._own.check_run(run_id, tenant)
+            with translate_errors(f"reading run {run_id}"):
+                status = run_status(self._client, run_id)
+            param_items = []
+        if status != "RUNNING":
+            raise ConflictError(f"Run {run_id} has ended ({status}).", hint="Start a new run.")
         for batch in iter_batches(metric_items, param_items, tag_items):
             em, ep, et = convert.entities(*batch)
             with translate_errors(f"logging to run {run_id}"):
