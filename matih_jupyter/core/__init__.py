@@ -73,6 +73,7 @@ HELPERS = {
     "validate_stage": "matih_jupyter.core.registry.types",
     "acting_in_groups": "matih_jupyter.core.registry.governance",
     "comparison_rows": "matih_jupyter.core.comparison",
+    "comparison_table": "matih_jupyter.core.comparison",
     "StoreConfig": "matih_jupyter.core.config",
     "default_tenant": "matih_jupyter.core.config",
     "default_user": "matih_jupyter.core.config",

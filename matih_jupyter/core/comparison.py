@@ -58,3 +58,10 @@ def comparison_frame(rows: Sequence[dict[str, Any]], metrics: Sequence[str]) -> 
     frame = pd.DataFrame(flat)
     params = sorted(c for c in frame.columns if c.startswith("params."))
     return frame[FIXED_COLUMNS + params + [f"metrics.{k}" for k in metrics]]
+
+
+def comparison_table(runs: Iterable[RunResponse], metrics: Iterable[str] | None) -> pd.DataFrame:
+    """The runs as the comparison table (`comparison_rows`, then `comparison_frame`): for
+    runs already read, such as a listing's."""
+    keys, rows = comparison_rows(runs, list(metrics) if metrics is not None else None)
+    return comparison_frame(rows, keys)

@@ -730,12 +730,20 @@ class MatihMagics(Magics):
         if not runs:
             print("No runs match.")
             return tracker.compare_runs(tenant, [], metrics)
-        return self._compared(tenant, [r.id for r in runs], metrics, args.no_widget)
+        return self._compared(tenant, [r.id for r in runs], metrics, args.no_widget, runs)
 
-    def _compared(self, tenant: str, ids: list[str], metrics: Any, no_widget: bool) -> Any:
-        """The comparison table; in a kernel with a front end, also the widget over it."""
+    def _compared(
+        self, tenant: str, ids: list[str], metrics: Any, no_widget: bool, listed: Any = None
+    ) -> Any:
+        """The comparison table (of the runs ``listed``, as read, else of ``ids``, read
+        now); in a kernel with a front end, also the widget over it."""
         tracker = self.session.tracker
-        frame = tracker.compare_runs(tenant, ids, metrics)
+        if listed is None:
+            frame = tracker.compare_runs(tenant, ids, metrics)
+        else:
+            from ..core import comparison_table
+
+            frame = comparison_table(listed, metrics)
         if not no_widget and getattr(self.shell, "kernel", None) is not None:
             from IPython.display import display
 

@@ -231,6 +231,24 @@ def test_compare_top_by_metric_and_by_ids(shell, exp_name):
     assert len(shell.run_line_magic("matih_compare", '--filter "metrics.loss >= 0.3"')) == 2
 
 
+def test_compare_of_an_experiment_is_the_table_of_its_listed_runs(shell, exp_name, monkeypatch):
+    """The runs an experiment lists are compared as listed (not read again by id), and
+    the table is the one the tracker builds for the same ids."""
+    from matih_jupyter.magics.session import get_session
+
+    make_runs(shell, exp_name, [0.5, 0.1, 0.3])
+    tracker = get_session().tracker
+    listed = shell.run_line_magic("matih_compare", f"{exp_name} --metrics loss")
+    expected = tracker.compare_runs(TENANT, list(listed["run_id"]), ["loss"])
+    pd.testing.assert_frame_equal(listed, expected)
+
+    def read_again(*args, **kwargs):
+        raise AssertionError("the listed runs were read again")
+
+    monkeypatch.setattr(type(tracker), "get_runs", read_again)
+    assert len(shell.run_line_magic("matih_compare", f"{exp_name} --metrics loss")) == 3
+
+
 def test_compare_another_tenants_run_looks_missing(shell, exp_name):
     (theirs,) = make_runs(shell, exp_name, [0.5])
     shell.run_line_magic("matih_tenant", "globex")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..backend import client as mlc
 from ..backend.bulk import collector_paused
 from ..backend.workspaces import WorkspaceRouter
-from ..comparison import comparison_frame, comparison_rows
+from ..comparison import comparison_table
 from ..config import StoreConfig, default_tenant
 from ..errors import InvalidInputError
 from ..isolation import binds_caller, isolated_methods
@@ -122,9 +122,7 @@ class ExperimentTracker(
         The runs are read together (`get_runs`), not one by one."""
         tenant = self._tenant(tenant_id)
         with collector_paused():
-            runs = self.get_runs(run_ids, tenant)
-            keys, rows = comparison_rows(runs, list(metrics) if metrics is not None else None)
-            return comparison_frame(rows, keys)
+            return comparison_table(self.get_runs(run_ids, tenant), metrics)
 
 
 def _sqlite_artifact_root(tracking_uri: str) -> str | None:
