@@ -94,7 +94,11 @@ class RestCompare:
         port = _free_port()
         self.proc = start_server(tmp, port, store)
         self.loop = asyncio.new_event_loop()
-        self.client = Client(port)
+
+        async def opened() -> Client:  # its connections belong to the loop it opens in
+            return Client(port)
+
+        self.client = self.loop.run_until_complete(opened())
         self.loop.run_until_complete(wait_ready(self.client, self.proc, tmp))
 
     def compare(self, ids: list[str]) -> list[Any]:
@@ -104,6 +108,7 @@ class RestCompare:
         return payload["runs"]
 
     def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
         self.proc.terminate()
         try:
             self.proc.wait(15)
