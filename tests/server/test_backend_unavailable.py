@@ -45,7 +45,8 @@ def matih_config(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     uri, extra = backend
-    return {"tenant_id": "acme-corp", "tracking_uri": uri, **extra}
+    # In-process server: see the conftest on leaving the heap unfrozen.
+    return {"tenant_id": "acme-corp", "tracking_uri": uri, "freeze_startup_heap": False, **extra}
 
 
 @pytest.mark.parametrize("backend", ["closed"], indirect=True)
