@@ -6,6 +6,7 @@ made per session and copied for each test: every test gets a fresh, private stor
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -92,6 +93,14 @@ def _no_global_mlflow_leak():
     before = os.environ.get("MLFLOW_TRACKING_URI")
     yield
     assert os.environ.get("MLFLOW_TRACKING_URI") == before
+
+
+@pytest.fixture(autouse=True)
+def _heap_thawed() -> Iterator[None]:
+    """A Jupyter server started inside the test process freezes the process's heap once
+    warm (`matih_jupyter.server.startup_heap`): no test leaves it frozen for the next."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator
 
 import pytest
 
 from .conftest import Api
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(autouse=True)
-def _thawed() -> Iterator[None]:
-    """Each test starts and ends with nothing frozen: a server another test started in
-    this process with the default setting may have frozen the heap already."""
-    gc.unfreeze()
-    yield
-    gc.unfreeze()
 
 
 async def _frozen_within(seconds: float) -> int:

@@ -46,6 +46,8 @@ def jp_server_config(mlflow_server, tenant, other, server_env) -> Config:
                 "tenant_id": tenant,
                 "user_tenants": {"bob": [other]},
                 "tracking_uri": mlflow_server.url,
+                # In the test process: its heap stays unfrozen (tests/server/conftest.py).
+                "freeze_startup_heap": False,
             },
         }
     )
