@@ -227,26 +227,27 @@ def growth(rows: dict[int, dict], side: str, key: str) -> float:
     return round(rows[sizes[-1]][side][key] / rows[sizes[0]][side][key], 2)
 
 
+def _measured(
+    kind: str, sizes: list[int], row: Any, uri_for: Any, env: dict[str, str]
+) -> dict[int, dict]:
+    """``kind`` measured at each size, matih then plain MLflow on one store per size; each
+    size's row is printed as it comes."""
+    out: dict[int, dict] = {}
+    for n in sizes:
+        uri = uri_for(f"{kind}-{n}")
+        out[n] = row(n, measure(kind, "matih", n, uri, env), measure(kind, "plain", n, uri, env))
+        print(f"{kind} {n}: {json.dumps(out[n])}", file=sys.stderr, flush=True)
+    return out
+
+
 def run_all(args: argparse.Namespace, uri_for: Any, store: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MATIH_"))}
     env["MATIH_HOME"] = str(Path(args.workdir) / "home")
     points_sizes, runs_sizes = SIZES[args.sizes]
     points_sizes = args.points or points_sizes
     runs_sizes = args.runs or runs_sizes
-    points: dict[int, dict] = {}
-    for n in points_sizes:
-        uri = uri_for(f"points-{n}")
-        points[n] = points_row(
-            n, measure("points", "matih", n, uri, env), measure("points", "plain", n, uri, env)
-        )
-        print(f"points {n}: {json.dumps(points[n])}", file=sys.stderr, flush=True)
-    runs: dict[int, dict] = {}
-    for n in runs_sizes:
-        uri = uri_for(f"runs-{n}")
-        runs[n] = runs_row(
-            n, measure("runs", "matih", n, uri, env), measure("runs", "plain", n, uri, env)
-        )
-        print(f"runs {n}: {json.dumps(runs[n])}", file=sys.stderr, flush=True)
+    points = _measured("points", points_sizes, points_row, uri_for, env)
+    runs = _measured("runs", runs_sizes, runs_row, uri_for, env)
     return {
         "benchmark": "growth",
         "store": store,
