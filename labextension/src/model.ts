@@ -79,10 +79,16 @@ export class SessionModel {
     }
   }
 
-  /** Run `fn`; on failure announce the error and answer `undefined`. */
+  /**
+   * Run `fn`; on failure announce the error and answer `undefined`. An answer that arrives
+   * after the user switched tenants is also `undefined`: it belongs to the tenant no longer
+   * shown, and must not land in the panels under the new one.
+   */
   async guard<T>(fn: () => Promise<T>, what?: string): Promise<T | undefined> {
+    const askedFor = this.client.tenant;
     try {
-      return await fn();
+      const answer = await fn();
+      return this.client.tenant === askedFor ? answer : undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this._error.emit(what ? `${what}: ${message}` : message);

@@ -342,3 +342,46 @@ def test_empty_models_panel_says_how_to_register_a_model(page: Any) -> None:
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="03_compare_and_promote")
     expect(tab).to_have_count(1)
     expect(page.locator(".jp-Notebook").first).to_contain_text("Compare and promote")
+
+
+def _models_list_for(tenant: str) -> Any:
+    """Whether a request asks for `tenant`'s models list (no header: the lab's tenant)."""
+
+    def asks(request: Any) -> bool:
+        models_list = re.search(r"/matih/api/v1/models(\?|$)", request.url)
+        return bool(models_list) and request.headers.get("x-tenant-id", TENANT) == tenant
+
+    return asks
+
+
+def test_a_late_answer_for_the_previous_tenant_is_not_shown(
+    page: Any, staged_model: tuple[str, str]
+) -> None:
+    """A models list asked for one tenant that arrives after the user switched to another
+    (a slow server) must not show the first tenant's models under the second."""
+    _, model_id = staged_model
+    first, second = _models_list_for(TENANT), _models_list_for(OTHER_TENANT)
+    held: list[Any] = []
+    page.route(
+        re.compile(r".*/matih/api/v1/models.*"),
+        lambda route: held.append(route) if first(route.request) else route.continue_(),
+    )
+    with page.expect_request(first):
+        panel = open_panel(page, "matih-models")
+    expect(page.locator(".matih-status-tenant")).to_have_text(f"Tenant: {TENANT}")
+    with page.expect_response(lambda r: second(r.request)) as answer:
+        panel.locator(".matih-tenant-select").select_option(OTHER_TENANT)
+    answer.value.finished()
+    expect(page.locator(".matih-status-tenant")).to_have_text(f"Tenant: {OTHER_TENANT}")
+    expect(panel.locator(".matih-register-hint")).to_be_visible()
+
+    # Only now does the server's answer for the first tenant, which has this model, arrive.
+    assert held, "the first tenant's models list was asked for"
+    for route in held:
+        with page.expect_response(lambda r: first(r.request)) as late:
+            route.continue_()
+        late.value.finished()
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 300)))")
+    assert panel.locator(f'[data-model-id="{model_id}"]').count() == 0
+    expect(panel.locator(".matih-register-hint")).to_be_visible()
+    expect(page.locator(".matih-status-tenant")).to_have_text(f"Tenant: {OTHER_TENANT}")
