@@ -12,7 +12,8 @@ versions.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlflow.entities.model_registry.model_version_stages import STAGE_DELETED_INTERNAL
@@ -81,6 +82,20 @@ def read_model(client: Any, name: str) -> ModelRead | None:
     return _api_model(client, name) if sql is None else _sql_model(sql, name)
 
 
+def read_model_head(client: Any, name: str, keys: Collection[str]) -> ModelRead | None:
+    """The registered model named exactly ``name`` with only its tags ``keys`` (its
+    columns and aliases whole), or ``None``: on the SQL store, far less than a whole read
+    of a model with many tags."""
+    sql = internals.sql_registry(client)
+    if sql is not None:
+        with sql.reading() as session:
+            return _sql_model_in(sql, session, name, keys)
+    model = _api_model(client, name)
+    if model is None:
+        return None
+    return replace(model, tags={k: v for k, v in model.tags.items() if k in keys})
+
+
 def _api_model(client: Any, name: str) -> ModelRead | None:
     try:
         with translate_errors(f"reading model '{name}'", not_found="missing"):
@@ -111,17 +126,23 @@ def _sql_model(sql: internals.SqlRegistry, name: str) -> ModelRead | None:
         return _sql_model_in(sql, session, name)
 
 
-def _sql_model_in(sql: internals.SqlRegistry, session: Any, name: str) -> ModelRead | None:
+def _sql_model_in(
+    sql: internals.SqlRegistry, session: Any, name: str, keys: Collection[str] | None = None
+) -> ModelRead | None:
+    """The model ``name`` with its tags (only ``keys``, when given)."""
     model, tag, alias = (
         sql.rows.SqlRegisteredModel,
         sql.rows.SqlRegisteredModelTag,
         sql.rows.SqlRegisteredModelAlias,
     )
+    joined = (tag.workspace == model.workspace) & (tag.name == model.name)
+    if keys is not None:
+        joined &= tag.key.in_(list(keys))
     # The model's columns with each of its tags: one query, the columns repeated per tag.
     found = (
         sql.query(session, model)
         .filter(model.name == name)
-        .outerjoin(tag, (tag.workspace == model.workspace) & (tag.name == model.name))
+        .outerjoin(tag, joined)
         .with_entities(
             model.name,
             model.description,
@@ -198,5 +219,6 @@ __all__ = [
     "VersionRead",
     "read_model",
     "read_model_and_versions",
+    "read_model_head",
     "version_read",
 ]

@@ -30,7 +30,7 @@ from ..backend import registry_batch
 from ..backend.error_map import translate_errors
 from ..errors import ConflictError
 from ..tenancy import quote_filter_value
-from . import snapshot
+from . import last_change, snapshot
 from .hooks import HookSet
 from .lifecycle import Plan
 from .ops import EpochRecord, Op, SetModelTag, applied, apply_all
@@ -198,11 +198,14 @@ class Epochs:
             todo = plan(snap)
             hooks.run_before(tenant, todo.payloads)
             try:
-                return todo, self._claim_and_commit(snap, todo)
+                after = self._claim_and_commit(snap, todo)
             except ConflictError:
                 if attempt >= retries:
                     raise
                 time.sleep(0.02 + random.random() * 0.1 * min(attempt + 1, 5))
+                continue
+            last_change.remember(self.client, after)
+            return todo, after
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _claim_and_commit(self, snap: Snapshot, plan: Plan) -> Snapshot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..backend.error_map import translate_errors
 from ..errors import ConflictError
+from . import last_change
 from .claim import Epochs
 from .snapshot import Snapshot, not_found
 
@@ -20,4 +21,5 @@ def delete_model(epochs: Epochs, snap: Snapshot, force: bool) -> None:
         f"deleting model '{snap.name}'", not_found=not_found(snap.name, snap.tenant).message
     ):
         epochs.client.delete_registered_model(snap.full)
+    last_change.forget(epochs.client, snap.full)
     epochs.delete_tickets(snap.full)

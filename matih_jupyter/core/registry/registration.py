@@ -29,7 +29,7 @@ from ..tenancy import TAG_SHORT_NAME, TAG_TENANT, validate_param, validate_user_
 from ..tracking.run_config import RunConfig
 from ..values import metric_values, new_params, now_ms
 from . import artifacts as art
-from . import snapshot
+from . import last_change, snapshot
 from .cards import write_card
 from .claim import Epochs
 from .hooks import HookSet
@@ -247,7 +247,8 @@ class Registration:
 
     def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> Snapshot | None:
         """The tenant's model ``full`` as read now, or ``None`` when MLflow has none yet."""
-        rm, snap = snapshot.peek(self.client, tenant, name, full)
+        known = last_change.recall(self.client, full)
+        rm, snap = snapshot.peek_since(self.client, tenant, name, full, known)
         if rm is not None and snap is None:
             # A model MLflow holds under this name that matih did not create for this
             # tenant: never adopt it.

@@ -13,11 +13,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..backend.error_map import translate_errors
-from ..backend.registry_read import ModelRead, read_model, read_model_and_versions
+from ..backend.registry_read import (
+    ModelRead,
+    read_model,
+    read_model_and_versions,
+    read_model_head,
+)
 from ..backend.registry_read import VersionRead as Version
 from ..errors import NotFoundError
 from ..tenancy import TAG_SHORT_NAME, TAG_TENANT
-from .tags import TAG_LINEAGE, TAG_STAGE, epoch_of, loads
+from .tags import TAG_EPOCH, TAG_LINEAGE, TAG_STAGE, epoch_of, hooks_key, loads
 
 _VERSION_RE = re.compile(r"^[1-9][0-9]{0,9}$")
 
@@ -113,6 +118,35 @@ def peek(
         aliases=dict(rm.aliases),
     )
     return rm, snap
+
+
+def peek_since(
+    client: Any, tenant: str, name: str, full: str, known: Snapshot | None
+) -> tuple[ModelRead | None, Snapshot | None]:
+    """`peek`, answered from ``known`` (the model as this process's last change of it left
+    it) when a short read shows nothing changed since: the model's creation, its last
+    update (moved by every version created or deleted and every new description), its
+    epoch (moved by every change through matih) and its after-commit failures of that
+    epoch read as ``known`` holds them. Only the aliases, which change outside epochs,
+    are taken from the short read."""
+    if known is None:
+        return peek(client, tenant, name, full)
+    failures = hooks_key(known.epoch)
+    with translate_errors(f"reading model '{full}'"):
+        head = read_model_head(client, full, (TAG_EPOCH, TAG_TENANT, TAG_SHORT_NAME, failures))
+    if head is None or not owned(head, tenant, name):
+        return head, None
+    unchanged = (
+        head.creation_timestamp == known.rm.creation_timestamp
+        and head.last_updated_timestamp == known.rm.last_updated_timestamp
+        and epoch_of(head.tags) == known.epoch
+        and head.tags.get(failures) == known.tags.get(failures)
+    )
+    if not unchanged:
+        return peek(client, tenant, name, full)
+    known.rm = replace(head, tags=dict(known.tags))
+    known.aliases = dict(head.aliases)
+    return known.rm, known
 
 
 def with_new_version(snap: Snapshot, mv: Version) -> Snapshot:
