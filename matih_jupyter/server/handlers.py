@@ -17,11 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pydantic_core
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -66,17 +66,6 @@ _ERROR_NAMES = {
 }
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN has no JSON spelling: send null (MLflow already caps infinities)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _dump(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
@@ -96,6 +85,11 @@ class MatihHandler(APIHandler):
     def initialize(self, service: MatihService) -> None:
         self.service = service
         self._tenant: str | None = None
+
+    def compute_etag(self) -> None:
+        """No entity tag: every answer is read fresh (the sidebar polls with a cache-busting
+        query), so hashing each body would be work no client uses."""
+        return None
 
     async def prepare(self) -> None:  # type: ignore[override]
         await super().prepare()
@@ -182,7 +176,9 @@ class MatihHandler(APIHandler):
         if status == 204:
             self.finish()
             return
-        self.finish(json.dumps(_json_safe(_dump(payload))))
+        # Models in their JSON form; NaN has no JSON spelling: null (MLflow already caps
+        # infinities). Encoded in one pass by pydantic's serializer.
+        self.finish(pydantic_core.to_json(payload, inf_nan_mode="null"))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """The one mapping from errors to HTTP answers. Bodies never hold tracebacks."""

@@ -230,6 +230,9 @@ async def test_nan_metric_is_json_null(api: Api) -> None:
     r = await api("GET", f"runs/{run['id']}")
     assert r.json["metrics"] == {"x": None}
     assert b"NaN" not in r.raw
+    assert r.headers["Content-Type"].startswith("application/json")
+    # Answers are read fresh every time: no entity tag is computed for them.
+    assert "Etag" not in r.headers
 
 
 async def test_whoami(api: Api, tracking_uri: str) -> None:
