@@ -65,6 +65,13 @@ def run_status(client: MlflowClient, run_id: str) -> str | None:
     return internals.run_status(client, run_id)
 
 
+def read_run(client: MlflowClient, run_id: str) -> Any | None:
+    """The run with its tags, params and latest metrics, as ``get_run`` reads it but for
+    its inputs and outputs; ``None``: no such run (on a store that says so without an
+    error)."""
+    return internals.read_run(client, run_id)
+
+
 def upload_to_run(
     client: MlflowClient, artifact_uri: str, local: Path, artifact_path: str | None = None
 ) -> None:

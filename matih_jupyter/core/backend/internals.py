@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import threading
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
@@ -154,6 +155,69 @@ def run_status(client: Any, run_id: str) -> str | None:
             .one_or_none()
         )
     return None if found is None else str(found[0])
+
+
+def read_run(client: Any, run_id: str) -> Any | None:
+    """The run as ``client.get_run`` reads it, but for its inputs and outputs (datasets,
+    logged models), which an ownership check and the REST API's run never show; ``None``:
+    no such run. On MLflow's SQL tracking store its columns are read in one session: MLflow's
+    own read builds an ORM object per tag, param and metric and spends three more queries
+    on inputs and outputs. On another store, ``get_run``."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = client._tracking_client.store
+    if not isinstance(store, SqlAlchemyStore):
+        return client.get_run(run_id)
+    from mlflow.store.tracking.dbmodels import models
+
+    run = models.SqlRun
+    with store.ManagedSessionMaker() as session:
+        row = (
+            store._get_query(session, run)
+            .filter(run.run_uuid == run_id)
+            .with_entities(*(getattr(run, c) for c in _RUN_COLUMNS))
+            .one_or_none()
+        )
+        if row is None:
+            return None
+        children = [
+            session.query(*(getattr(kind, c) for c in columns))
+            .filter(kind.run_uuid == run_id)
+            .all()
+            for kind, columns in (
+                (models.SqlTag, ("key", "value")),
+                (models.SqlParam, ("key", "value")),
+                (models.SqlLatestMetric, ("key", "value", "timestamp", "step", "is_nan")),
+            )
+        ]
+    return _run_entity(row, *children)
+
+
+#: The run's columns `read_run` reads, in `_run_entity`'s order.
+_RUN_COLUMNS = (
+    "run_uuid", "name", "experiment_id", "user_id", "status", "start_time", "end_time",
+    "lifecycle_stage", "artifact_uri",
+)  # fmt: skip
+
+
+def _run_entity(row: Any, tags: list[Any], params: list[Any], metrics: list[Any]) -> Any:
+    """MLflow's run entity from the columns `read_run` read, as MLflow builds it."""
+    from mlflow.entities import Metric, Param, Run, RunData, RunInfo, RunTag
+
+    run_id, name, experiment_id, user_id, status, start, end, stage, artifact_uri = row
+    data = RunData(
+        metrics=[Metric(k, math.nan if nan else v, ts, step) for k, v, ts, step, nan in metrics],
+        params=[Param(k, v) for k, v in params],
+        tags=[RunTag(k, v) for k, v in tags],
+    )
+    # A run created without a name has it only in its tag, as MLflow reads it.
+    name = name or data.tags.get("mlflow.runName")
+    info = RunInfo(
+        run_id=run_id, run_name=name, experiment_id=str(experiment_id), user_id=user_id,
+        status=status, start_time=start, end_time=end, lifecycle_stage=stage,
+        artifact_uri=artifact_uri,
+    )  # fmt: skip
+    return Run(run_info=info, run_data=data)
 
 
 def _tracking_utils() -> Any:
@@ -314,6 +378,20 @@ def _sql_tracking_status() -> bool:
     )
 
 
+def _sql_tracking_rows() -> bool:
+    from mlflow.store.tracking.dbmodels import models
+
+    columns = {
+        "SqlRun": _RUN_COLUMNS,
+        "SqlTag": ("run_uuid", "key", "value"),
+        "SqlParam": ("run_uuid", "key", "value"),
+        "SqlLatestMetric": ("run_uuid", "key", "value", "timestamp", "step", "is_nan"),
+    }
+    return _sql_tracking_status() and all(
+        all(hasattr(getattr(models, row, None), c) for c in names) for row, names in columns.items()
+    )
+
+
 def _client_init_names() -> tuple[str, ...]:
     from mlflow.tracking import MlflowClient
 
@@ -393,6 +471,12 @@ PINNED: list[tuple[str, str, Callable[[], bool]]] = [
         "SqlAlchemyStore._get_query and mlflow.store.tracking.dbmodels.models.SqlRun "
         "(run_uuid, status)",
         _sql_tracking_status,
+    ),
+    (
+        "read_run",
+        "on the SQL store SqlAlchemyStore.ManagedSessionMaker and _get_query, and "
+        "mlflow.store.tracking.dbmodels.models (SqlRun, SqlTag, SqlParam, SqlLatestMetric)",
+        _sql_tracking_rows,
     ),
     (
         "requirement_check_skipped",

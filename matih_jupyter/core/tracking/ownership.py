@@ -126,8 +126,8 @@ class Ownership:
         if flush and live is not None and live.tenant_id == tenant and not live.ended:
             live.flush()
         with translate_errors(f"reading {what}", not_found=not_found(what, tenant).message):
-            run = self._client.get_run(run_id)
-        if not self.owns_run(run, tenant):
+            run = mlc.read_run(self._client, run_id)
+        if run is None or not self.owns_run(run, tenant):
             raise not_found(what, tenant)
         self.remember_run(run_id, tenant)
         return run
