@@ -4,6 +4,7 @@ whenever the version changes stage."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -144,9 +145,18 @@ def model_card(
     )
 
 
-def write_card(client: Any, tenant: str, snap: Snapshot, version: str, run: Any = None) -> None:
+def write_card(
+    client: Any,
+    tenant: str,
+    snap: Snapshot,
+    version: str,
+    run: Any = None,
+    scratch: Path | None = None,
+) -> None:
     """Store the card of ``version`` as read in ``snap`` beside its model (a version
-    without a run has no card). ``run``: the version's run, if already read."""
+    without a run has no card). ``run``: the version's run, if already read; ``scratch``:
+    a local folder of the caller's to write the card in before the upload (else a
+    temporary one)."""
     mv = snap.versions.get(version)
     if mv is None or not mv.run_id:
         return
@@ -177,8 +187,12 @@ def write_card(client: Any, tenant: str, snap: Snapshot, version: str, run: Any 
     folder = tags.get(TAG_ARTIFACT_PATH, "").rstrip("/") or None
     with (
         translate_errors(f"storing the model card of version {version}"),
-        tempfile.TemporaryDirectory(prefix="matih-card-") as tmp,
+        contextlib.nullcontext(str(scratch)) if scratch else _temporary_folder() as tmp,
     ):
         path = Path(tmp) / MODEL_CARD_FILE
         path.write_text(card, encoding="utf-8")
         upload_to_run(client, run.info.artifact_uri, path, folder)
+
+
+def _temporary_folder() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="matih-card-")

@@ -242,7 +242,7 @@ class Registration:
                     lambda snap: registration_plan(snap, mv.version, inputs.user),
                     self.hooks, retries=_REGISTER_RETRIES, first=first,
                 )  # fmt: skip
-                write_card(self.client, tenant, snap, mv.version, producer.run)
+                write_card(self.client, tenant, snap, mv.version, producer.run, dest)
         return model_metadata(snap, mv.version)
 
     def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> Snapshot | None:
