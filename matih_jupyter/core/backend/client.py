@@ -7,6 +7,7 @@ import functools
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
@@ -83,6 +84,35 @@ def upload_to_run(
         repo.log_artifacts(str(local), artifact_path)
     else:
         repo.log_artifact(str(local), artifact_path)
+
+
+def move_to_run(
+    client: MlflowClient, artifact_uri: str, local: Path, artifact_path: str | None = None
+) -> None:
+    """Put the folder ``local`` at ``artifact_path`` of the run whose artifact root is
+    ``artifact_uri`` (``None``: the root itself). When that root is a local folder on the
+    same file system and nothing is at ``artifact_path`` yet, the folder is moved there
+    (its files are written once, not written and copied); otherwise it is uploaded as by
+    `upload_to_run` and left for the caller to remove."""
+    target = _local_target(artifact_uri, artifact_path)
+    if target is not None and not target.exists():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(local, target)
+            return
+        except OSError:
+            pass  # another file system, or a race on the target: copy as MLflow does
+    upload_to_run(client, artifact_uri, local, artifact_path)
+
+
+def _local_target(artifact_uri: str, artifact_path: str | None) -> Path | None:
+    """Where ``artifact_path`` of a run lives when its artifact root is a local folder."""
+    parts = [p for p in (artifact_path or "").split("/") if p]
+    if urlparse(artifact_uri).scheme not in ("", "file") or {".", ".."} & set(parts):
+        return None
+    from mlflow.utils.file_utils import local_file_uri_to_path
+
+    return Path(local_file_uri_to_path(artifact_uri)).joinpath(*parts)
 
 
 def _repository(client: MlflowClient, artifact_uri: str) -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..backend import convert
-from ..backend.client import upload_to_run
+from ..backend.client import move_to_run
 from ..backend.error_map import translate_errors
 from ..backend.registry_read import VersionRead, version_read
 from ..config import default_user
@@ -225,7 +225,8 @@ class Registration:
         """Register ``model`` as a new version; the result describes that version."""
         before = self._check_name(tenant, name, full, must_exist)
         with tempfile.TemporaryDirectory(prefix="matih-model-") as tmp:
-            dest = Path(tmp)
+            dest = Path(tmp) / "version"
+            dest.mkdir()
             onnx_note, _ = art.save_model(model, inputs.framework, dest)
             write_requirements(dest, inputs.framework, onnx_note is None)
             with producing_run(self.tracker, tenant, name, run_id, inputs) as producer:
@@ -242,7 +243,7 @@ class Registration:
                     lambda snap: registration_plan(snap, mv.version, inputs.user),
                     self.hooks, retries=_REGISTER_RETRIES, first=first,
                 )  # fmt: skip
-                write_card(self.client, tenant, snap, mv.version, producer.run, dest)
+                write_card(self.client, tenant, snap, mv.version, producer.run, Path(tmp))
         return model_metadata(snap, mv.version)
 
     def _check_name(self, tenant: str, name: str, full: str, must_exist: bool) -> Snapshot | None:
@@ -262,13 +263,14 @@ class Registration:
         return snap
 
     def _upload(self, producer: Producer, dest: Path) -> None:
-        """The saved files and the run's metric history beside them, in one upload."""
+        """The saved files and the run's metric history beside them, in one upload (a
+        move, on a local store)."""
         run_id = producer.run.info.run_id
         path = dest / art.METRICS_HISTORY_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(producer.history, indent=2, default=str))
         with translate_errors(f"uploading the model to run {run_id}"):
-            upload_to_run(
+            move_to_run(
                 self.client,
                 producer.run.info.artifact_uri,
                 dest,
