@@ -41,6 +41,9 @@ TAG_TENANT = "matih.tenant_id"
 TAG_USER = "matih.user_id"
 TAG_JOB = "matih.job_id"
 TAG_SHORT_NAME = "matih.name"
+#: On an experiment: when one of its runs was last deleted or restored (milliseconds), so
+#: watchers see a change that leaves no trace among the runs they watch.
+TAG_RUNS_REMOVED = "matih.runs_removed_at"
 
 
 def validate_tenant_id(tenant_id: Any, field: str = "tenant_id") -> str:

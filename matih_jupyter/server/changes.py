@@ -7,7 +7,9 @@ tenant's activity never moves it):
 
 - the experiments: their ids, names, descriptions, stages and last-update times;
 - per experiment, its runs that are running (status, latest metrics, tags) and those of
-  the tenant's `NEWEST` most recently started runs that belong to it (status, end).
+  the tenant's `NEWEST` most recently started runs that belong to it (status, end), and
+  when one of its runs was last deleted or restored through matih (an old run deleted is
+  among neither).
 
 A new run is among the newest, a run that ends leaves the running ones, a metric logged
 changes a running run: each moves its experiment's token. Three MLflow searches, whatever
@@ -23,6 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..core.tenancy import TAG_RUNS_REMOVED
 from .schemas import MAX_PAGE
 
 #: How many of the newest runs are watched (runs started since the last poll are among them).
@@ -55,7 +58,7 @@ def _run_state(run: Any, detailed: bool) -> list[Any]:
 def compute(tracker: Any, tenant: str) -> dict[str, Any]:
     """The tenant's change tokens: ``{"experiments": str, "runs": {experiment_id: str}}``."""
     experiments = tracker.list_experiments(tenant)
-    states: dict[str, list[Any]] = {e.id: [] for e in experiments}
+    states: dict[str, list[Any]] = {e.id: [e.tags.get(TAG_RUNS_REMOVED)] for e in experiments}
     if experiments:
         running = tracker.list_runs(
             tenant, filter_string="attributes.status = 'RUNNING'", max_results=MAX_RUNNING

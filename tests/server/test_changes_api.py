@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from matih_jupyter import RunConfig
-from matih_jupyter.server.changes import TTL
+from matih_jupyter.server.changes import NEWEST, TTL
 
 from .conftest import Api
 
@@ -130,3 +130,24 @@ async def test_a_poll_does_not_keep_an_idle_server_alive(api: Api, jp_serverapp)
     assert jp_serverapp.web_app.settings["api_last_activity"] == before
     await api("GET", "changes")
     assert jp_serverapp.web_app.settings["api_last_activity"] > before
+
+
+async def test_an_old_run_deleted_or_restored_moves_its_experiment(api: Api, tracker) -> None:
+    """An old finished run is neither running nor among the newest: deleting it (from a
+    notebook, on the same store) still moves its experiment's token, and restoring it."""
+    name, exp = new_experiment(tracker)
+    _, other = new_experiment(tracker)
+    runs = []
+    for i in range(NEWEST + 1):  # the first is then older than the newest NEWEST
+        with tracker.start_run(name, RunConfig(run_name=f"r{i}", tenant_id=TENANT)) as run:
+            run.log_metric("loss", 1 / (i + 1))
+        runs.append(run.run_id)
+    before = await tokens(api)
+    tracker.delete_run(runs[0], TENANT)
+    deleted = await tokens(api)
+    assert deleted["runs"][exp] != before["runs"][exp]
+    assert deleted["runs"][other] == before["runs"][other]
+    r = await api("GET", f"experiments/{exp}/runs")
+    assert runs[0] not in {run["id"] for run in r.json["runs"]}
+    tracker.restore_run(runs[0], TENANT)
+    assert (await tokens(api))["runs"][exp] not in (deleted["runs"][exp], before["runs"][exp])

@@ -16,7 +16,7 @@ from ..config import default_user
 from ..errors import ConflictError, InvalidInputError
 from ..isolation import isolated_methods
 from ..models import RunResponse
-from ..tenancy import TAG_USER, validate_key, validate_param, validate_user_tag
+from ..tenancy import TAG_RUNS_REMOVED, TAG_USER, validate_key, validate_param, validate_user_tag
 from ..values import end_status, metric_value, new_params, now_ms, step_value
 from . import live_runs
 from .active_run import ActiveRun
@@ -213,16 +213,22 @@ class RunsMixin:
 
     def delete_run(self, run_id: str, tenant_id: str | None = None) -> None:
         """Soft-delete the tenant's run (restorable with `restore_run`)."""
-        tenant = self._tenant(tenant_id)
-        self._own.run(run_id, tenant)
+        run = self._own.run(run_id, self._tenant(tenant_id))
         with translate_errors(f"deleting run {run_id}"):
             self._client.delete_run(run_id)
+            self._mark_runs_removed(run)
 
     def restore_run(self, run_id: str, tenant_id: str | None = None) -> None:
-        tenant = self._tenant(tenant_id)
-        self._own.run(run_id, tenant)
+        run = self._own.run(run_id, self._tenant(tenant_id))
         with translate_errors(f"restoring run {run_id}"):
             self._client.restore_run(run_id)
+            self._mark_runs_removed(run)
+
+    def _mark_runs_removed(self, run: Any) -> None:
+        """Note on the run's experiment that its set of runs changed: an old run deleted
+        or restored is not among the runs a watcher (the sidebar) follows."""
+        exp_id = run.info.experiment_id
+        self._client.set_experiment_tag(exp_id, TAG_RUNS_REMOVED, str(now_ms()))
 
 
 def _metric_items(metrics: Iterable[Mapping[str, Any]]) -> list[MetricItem]:
