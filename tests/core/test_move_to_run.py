@@ -20,9 +20,18 @@ def _listed(client, run_id: str, path: str) -> set[str]:
     return {f.path for f in client.list_artifacts(run_id, path)}
 
 
+def _new_run(tracker, exp_name: str):
+    return tracker.client.create_run(tracker.get_or_create_experiment(exp_name, "acme"))
+
+
+def _mlmodel(client, run_id: str, folder: str) -> str:
+    """The text of ``folder/model/MLmodel`` as MLflow hands it out."""
+    return Path(client.download_artifacts(run_id, f"{folder}/model/MLmodel")).read_text()
+
+
 def test_a_folder_is_moved_into_a_local_run(tracker, exp_name, tmp_path) -> None:
     client = tracker.client
-    run = client.create_run(tracker.get_or_create_experiment(exp_name, "acme"))
+    run = _new_run(tracker, exp_name)
     folder = _folder(tmp_path, "v1")
     mlc.move_to_run(client, run.info.artifact_uri, folder, "registered_models/m/abc")
     assert not folder.exists(), "moved, not copied"
@@ -30,13 +39,12 @@ def test_a_folder_is_moved_into_a_local_run(tracker, exp_name, tmp_path) -> None
         "registered_models/m/abc/model",
         "registered_models/m/abc/notes.txt",
     }
-    got = client.download_artifacts(run.info.run_id, "registered_models/m/abc/model/MLmodel")
-    assert Path(got).read_text() == "v1"
+    assert _mlmodel(client, run.info.run_id, "registered_models/m/abc") == "v1"
 
 
 def test_an_existing_target_is_added_to_as_an_upload_would(tracker, exp_name, tmp_path) -> None:
     client = tracker.client
-    run = client.create_run(tracker.get_or_create_experiment(exp_name, "acme"))
+    run = _new_run(tracker, exp_name)
     uri = run.info.artifact_uri
     mlc.move_to_run(client, uri, _folder(tmp_path / "a", "first"), "out")
     second = _folder(tmp_path / "b", "second")
@@ -44,13 +52,12 @@ def test_an_existing_target_is_added_to_as_an_upload_would(tracker, exp_name, tm
     mlc.move_to_run(client, uri, second, "out")
     assert second.exists(), "copied: the caller removes it"
     assert _listed(client, run.info.run_id, "out") == {"out/model", "out/notes.txt", "out/more.txt"}
-    got = client.download_artifacts(run.info.run_id, "out/model/MLmodel")
-    assert Path(got).read_text() == "second"
+    assert _mlmodel(client, run.info.run_id, "out") == "second"
 
 
 def test_a_run_root_and_paths_that_climb_out(tracker, exp_name, tmp_path) -> None:
     client = tracker.client
-    run = client.create_run(tracker.get_or_create_experiment(exp_name, "acme"))
+    run = _new_run(tracker, exp_name)
     uri = run.info.artifact_uri
     mlc.move_to_run(client, uri, _folder(tmp_path / "a", "root"), None)
     assert _listed(client, run.info.run_id, "") == {"model", "notes.txt"}
