@@ -66,16 +66,6 @@ _ERROR_NAMES = {
 }
 
 
-def _dump(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, list):
-        return [_dump(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _dump(v) for k, v in value.items()}
-    return value
-
-
 class MatihHandler(APIHandler):
     """Base of every matih handler: tenant, body parsing, core calls, JSON errors."""
 
@@ -402,7 +392,7 @@ class ExperimentRunsHandler(MatihHandler):
 
 def _run_row(run: Any, list_page: Callable[..., Any]) -> dict[str, Any]:
     """A run of a listing; a sweep's parent also carries its ``sweep`` summary."""
-    row = _dump(run)
+    row: dict[str, Any] = run.model_dump(mode="json")
     row["sweep"] = None
     if sweeps.is_sweep(run):
         row["sweep"] = sweeps.summary(run, sweeps.count_children(list_page, run.id))

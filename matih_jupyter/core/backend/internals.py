@@ -138,14 +138,21 @@ def sql_registry(client: Any) -> SqlRegistry | None:
     return SqlRegistry(store) if isinstance(store, SqlAlchemyStore) else None
 
 
+def _sql_tracking_store(client: Any) -> Any | None:
+    """The client's tracking store when it is MLflow's SQL store, else None."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = client._tracking_client.store
+    return store if isinstance(store, SqlAlchemyStore) else None
+
+
 def run_status(client: Any, run_id: str) -> str | None:
     """The run's status read as one column on MLflow's SQL tracking store (``None``: no
     such run), or, on another store, read with the whole run."""
     from mlflow.store.tracking.dbmodels.models import SqlRun
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    store = client._tracking_client.store
-    if not isinstance(store, SqlAlchemyStore):
+    store = _sql_tracking_store(client)
+    if store is None:
         return str(client.get_run(run_id).info.status)
     with store.ManagedSessionMaker() as session:
         found = (
@@ -163,10 +170,8 @@ def read_run(client: Any, run_id: str) -> Any | None:
     no such run. On MLflow's SQL tracking store its columns are read in one session: MLflow's
     own read builds an ORM object per tag, param and metric and spends three more queries
     on inputs and outputs. On another store, ``get_run``."""
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    store = client._tracking_client.store
-    if not isinstance(store, SqlAlchemyStore):
+    store = _sql_tracking_store(client)
+    if store is None:
         return client.get_run(run_id)
     from mlflow.store.tracking.dbmodels import models
 
@@ -378,18 +383,19 @@ def _sql_tracking_status() -> bool:
     )
 
 
+#: The columns of MLflow's tracking rows that `read_run` reads, by row.
+_SQL_TRACKING_COLUMNS = {
+    "SqlRun": _RUN_COLUMNS,
+    "SqlTag": ("run_uuid", "key", "value"),
+    "SqlParam": ("run_uuid", "key", "value"),
+    "SqlLatestMetric": ("run_uuid", "key", "value", "timestamp", "step", "is_nan"),
+}
+
+
 def _sql_tracking_rows() -> bool:
     from mlflow.store.tracking.dbmodels import models
 
-    columns = {
-        "SqlRun": _RUN_COLUMNS,
-        "SqlTag": ("run_uuid", "key", "value"),
-        "SqlParam": ("run_uuid", "key", "value"),
-        "SqlLatestMetric": ("run_uuid", "key", "value", "timestamp", "step", "is_nan"),
-    }
-    return _sql_tracking_status() and all(
-        all(hasattr(getattr(models, row, None), c) for c in names) for row, names in columns.items()
-    )
+    return _sql_tracking_status() and _has_columns(models, _SQL_TRACKING_COLUMNS)
 
 
 def _client_init_names() -> tuple[str, ...]:
@@ -401,9 +407,14 @@ def _client_init_names() -> tuple[str, ...]:
 def _sql_registry_rows() -> bool:
     from mlflow.store.model_registry.dbmodels import models
 
+    return _has_columns(models, _SQL_REGISTRY_COLUMNS)
+
+
+def _has_columns(models: Any, columns: dict[str, tuple[str, ...]]) -> bool:
+    """Whether each row class of ``models`` named in ``columns`` has those columns."""
     return all(
-        all(hasattr(getattr(models, row, None), column) for column in columns)
-        for row, columns in _SQL_REGISTRY_COLUMNS.items()
+        all(hasattr(getattr(models, row, None), column) for column in names)
+        for row, names in columns.items()
     )
 
 

@@ -76,23 +76,17 @@ def version_read(mv: Any) -> VersionRead:
     )
 
 
-def read_model(client: Any, name: str) -> ModelRead | None:
-    """The registered model named exactly ``name``, or ``None``."""
-    sql = internals.sql_registry(client)
-    return _api_model(client, name) if sql is None else _sql_model(sql, name)
-
-
-def read_model_head(client: Any, name: str, keys: Collection[str]) -> ModelRead | None:
-    """The registered model named exactly ``name`` with only its tags ``keys`` (its
-    columns and aliases whole), or ``None``: on the SQL store, far less than a whole read
-    of a model with many tags."""
+def read_model(client: Any, name: str, keys: Collection[str] | None = None) -> ModelRead | None:
+    """The registered model named exactly ``name``, or ``None``; with ``keys``, only those
+    of its tags (its columns and aliases whole): on the SQL store, far less than a whole
+    read of a model with many tags."""
     sql = internals.sql_registry(client)
     if sql is not None:
         with sql.reading() as session:
             return _sql_model_in(sql, session, name, keys)
     model = _api_model(client, name)
-    if model is None:
-        return None
+    if model is None or keys is None:
+        return model
     return replace(model, tags={k: v for k, v in model.tags.items() if k in keys})
 
 
@@ -119,11 +113,6 @@ def _api_versions(client: Any, name: str) -> list[VersionRead]:
         max_results=10000,
     )
     return [version_read(mv) for mv in pages if mv.name == name]
-
-
-def _sql_model(sql: internals.SqlRegistry, name: str) -> ModelRead | None:
-    with sql.reading() as session:
-        return _sql_model_in(sql, session, name)
 
 
 def _sql_model_in(
@@ -219,6 +208,5 @@ __all__ = [
     "VersionRead",
     "read_model",
     "read_model_and_versions",
-    "read_model_head",
     "version_read",
 ]

@@ -13,12 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..backend.error_map import translate_errors
-from ..backend.registry_read import (
-    ModelRead,
-    read_model,
-    read_model_and_versions,
-    read_model_head,
-)
+from ..backend.registry_read import ModelRead, read_model, read_model_and_versions
 from ..backend.registry_read import VersionRead as Version
 from ..errors import NotFoundError
 from ..tenancy import TAG_SHORT_NAME, TAG_TENANT
@@ -133,7 +128,7 @@ def peek_since(
         return peek(client, tenant, name, full)
     failures = hooks_key(known.epoch)
     with translate_errors(f"reading model '{full}'"):
-        head = read_model_head(client, full, (TAG_EPOCH, TAG_TENANT, TAG_SHORT_NAME, failures))
+        head = read_model(client, full, (TAG_EPOCH, TAG_TENANT, TAG_SHORT_NAME, failures))
     if head is None or not owned(head, tenant, name):
         return head, None
     unchanged = (
